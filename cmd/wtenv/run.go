@@ -1,0 +1,145 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+)
+
+// Exit codes, as DESIGN.md fixes them.
+const (
+	exitOK      = 0
+	exitFailure = 1
+	exitUsage   = 2
+)
+
+// errUsage marks a command-line mistake: exit code 2.
+var errUsage = errors.New("usage")
+
+// command is one subcommand: its flags are defined on fs by setup, and run
+// gets the positional arguments.
+type command struct {
+	name    string
+	args    string // positional arguments, for help
+	summary string
+	setup   func(fs *flag.FlagSet, g *globals) func(ctx context.Context, args []string) error
+}
+
+// globals are the flags every data command shares.
+type globals struct {
+	worktree string
+	json     bool
+	stdin    io.Reader
+	stdout   io.Writer
+	stderr   io.Writer
+}
+
+func commands() []command {
+	return []command{upCmd, statusCmd, downCmd, logsCmd, lsCmd}
+}
+
+// run is the whole CLI: it parses args, runs one command and returns the
+// exit code. main only wires the process to it, so tests call it directly.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		usage(stderr)
+		if len(args) == 0 {
+			return exitUsage
+		}
+		return exitOK
+	}
+	var cmd *command
+	for _, c := range commands() {
+		if c.name == args[0] {
+			cmd = &c
+			break
+		}
+	}
+	if cmd == nil {
+		fmt.Fprintf(stderr, "wtenv: unknown command %q\n\n", args[0])
+		usage(stderr)
+		return exitUsage
+	}
+	g := &globals{stdin: stdin, stdout: stdout, stderr: stderr}
+	fs := flag.NewFlagSet("wtenv "+cmd.name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&g.worktree, "worktree", "", "the worktree to act on (default: the current directory)")
+	action := cmd.setup(fs, g)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: wtenv %s [flags] %s\n\n%s\n\nflags:\n", cmd.name, cmd.args, cmd.summary)
+		fs.PrintDefaults()
+	}
+	pos, err := parseInterleaved(fs, args[1:])
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	if err != nil {
+		return exitUsage
+	}
+	if err := action(ctx, pos); err != nil {
+		if errors.Is(err, errUsage) {
+			fmt.Fprintf(stderr, "wtenv %s: %v\n", cmd.name, strings.TrimPrefix(err.Error(), "usage: "))
+			fs.Usage()
+			return exitUsage
+		}
+		fmt.Fprintf(stderr, "wtenv %s: %v\n", cmd.name, err)
+		return exitFailure
+	}
+	return exitOK
+}
+
+// parseInterleaved lets flags follow positional arguments
+// (`wtenv logs api --tail 5`), which the flag package alone does not.
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "wtenv runs an isolated copy of this git worktree's Docker Compose stack.")
+	fmt.Fprintln(w, "\nusage: wtenv <command> [flags]\n\ncommands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "\nEvery command takes --worktree DIR (default: the current directory); data commands take --json.")
+	fmt.Fprintln(w, "Exit codes: 0 ok, 1 failure, 2 usage. Run `wtenv <command> -h` for its flags.")
+}
+
+// worktreeDir is the directory the command acts on.
+func (g *globals) worktreeDir() (string, error) {
+	if g.worktree != "" {
+		return g.worktree, nil
+	}
+	return os.Getwd()
+}
+
+// progress prints step messages on stderr, keeping stdout for results.
+func (g *globals) progress(msg string) {
+	fmt.Fprintf(g.stderr, "wtenv: %s\n", msg)
+}
+
+// emit writes v as indented JSON when --json is set, else calls human.
+func (g *globals) emit(v any, human func(w io.Writer)) error {
+	if g.json {
+		enc := json.NewEncoder(g.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(v)
+	}
+	human(g.stdout)
+	return nil
+}

@@ -1,0 +1,187 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/docker/go-units"
+	"github.com/wtenv/wtenv/envs"
+	"github.com/wtenv/wtenv/envs/stack"
+)
+
+// withEnv opens the worktree's environment for the length of fn.
+func withEnv(ctx context.Context, g *globals, fn func(*envs.Env) error) error {
+	dir, err := g.worktreeDir()
+	if err != nil {
+		return err
+	}
+	env, err := envs.Open(ctx, dir)
+	if err != nil {
+		return err
+	}
+	defer env.Close()
+	return fn(env)
+}
+
+var upCmd = command{
+	name:    "up",
+	args:    "[SERVICE...]",
+	summary: "bring this worktree's stack up, isolated; idempotent",
+	setup: func(fs *flag.FlagSet, g *globals) func(context.Context, []string) error {
+		fs.BoolVar(&g.json, "json", false, "print the Stack as JSON")
+		build := fs.Bool("build", false, "rebuild images of build: services")
+		timeout := fs.Duration("timeout", 5*time.Minute, "how long to wait for services to become healthy")
+		return func(ctx context.Context, args []string) error {
+			return withEnv(ctx, g, func(env *envs.Env) error {
+				st, err := env.Up(ctx, envs.UpOptions{Services: args, Build: *build, Timeout: *timeout, Progress: g.progress})
+				if err != nil {
+					return err
+				}
+				return g.emit(st, func(w io.Writer) { printStack(w, st) })
+			})
+		}
+	},
+}
+
+var statusCmd = command{
+	name:    "status",
+	summary: "show this worktree's stack: services, health, URLs, memory",
+	setup: func(fs *flag.FlagSet, g *globals) func(context.Context, []string) error {
+		fs.BoolVar(&g.json, "json", false, "print the Stack as JSON")
+		return func(ctx context.Context, args []string) error {
+			if len(args) > 0 {
+				return fmt.Errorf("%w: status takes no arguments", errUsage)
+			}
+			return withEnv(ctx, g, func(env *envs.Env) error {
+				st, err := env.Status(ctx)
+				if err != nil {
+					return err
+				}
+				return g.emit(st, func(w io.Writer) { printStack(w, st) })
+			})
+		}
+	},
+}
+
+var downCmd = command{
+	name:    "down",
+	summary: "remove this worktree's containers and networks; idempotent",
+	setup: func(fs *flag.FlagSet, g *globals) func(context.Context, []string) error {
+		fs.BoolVar(&g.json, "json", false, "print the result as JSON")
+		purge := fs.Bool("purge", false, "also remove the stack's volumes (its data) and the images built for it")
+		return func(ctx context.Context, args []string) error {
+			if len(args) > 0 {
+				return fmt.Errorf("%w: down takes no arguments", errUsage)
+			}
+			return withEnv(ctx, g, func(env *envs.Env) error {
+				d, err := env.Down(ctx, *purge)
+				if err != nil {
+					return err
+				}
+				return g.emit(d, func(w io.Writer) {
+					r := d.Removed
+					fmt.Fprintf(w, "%s: removed %d containers, %d networks, %d volumes, %d images\n", d.Project, r.Containers, r.Networks, r.Volumes, r.Images)
+				})
+			})
+		}
+	},
+}
+
+var logsCmd = command{
+	name:    "logs",
+	args:    "[SERVICE]",
+	summary: "print the last log lines of every service, or of one",
+	setup: func(fs *flag.FlagSet, g *globals) func(context.Context, []string) error {
+		tail := fs.Int("tail", 100, "lines per service (1-2000)")
+		return func(ctx context.Context, args []string) error {
+			if len(args) > 1 {
+				return fmt.Errorf("%w: logs takes at most one service", errUsage)
+			}
+			if *tail < 1 || *tail > 2000 {
+				return fmt.Errorf("%w: --tail must be between 1 and 2000", errUsage)
+			}
+			service := ""
+			if len(args) == 1 {
+				service = args[0]
+			}
+			return withEnv(ctx, g, func(env *envs.Env) error {
+				text, err := env.Logs(ctx, service, *tail)
+				if err != nil {
+					return err
+				}
+				_, err = io.WriteString(g.stdout, text)
+				return err
+			})
+		}
+	},
+}
+
+var lsCmd = command{
+	name:    "ls",
+	summary: "list every wtenv stack on this engine (any worktree)",
+	setup: func(fs *flag.FlagSet, g *globals) func(context.Context, []string) error {
+		fs.BoolVar(&g.json, "json", false, "print the List as JSON")
+		return func(ctx context.Context, args []string) error {
+			l, err := envs.List(ctx)
+			if err != nil {
+				return err
+			}
+			return g.emit(l, func(w io.Writer) { printList(w, l) })
+		}
+	},
+}
+
+func printStack(w io.Writer, st stack.Stack) {
+	fmt.Fprintf(w, "%s  %s  (branch %s, %s)\n", st.Project, st.State, st.Branch, st.Worktree)
+	for _, warn := range st.Warnings {
+		fmt.Fprintf(w, "note: %s\n", warn)
+	}
+	if len(st.Services) == 0 {
+		fmt.Fprintln(w, "no containers; run `wtenv up`")
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 2, 2, ' ', 0)
+	fmt.Fprintln(tw, "SERVICE\tSTATE\tHEALTH\tMEMORY\tPORTS")
+	for _, s := range st.Services {
+		var ps []string
+		for _, p := range s.Ports {
+			addr := p.URL
+			if addr == "" {
+				addr = fmt.Sprintf("%s:%d/%s", p.HostIP, p.HostPort, p.Protocol)
+			}
+			ps = append(ps, fmt.Sprintf("%s -> %d", addr, p.ContainerPort))
+		}
+		state := s.State
+		if state == "exited" {
+			state = fmt.Sprintf("exited (%d)", s.ExitCode)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.Name, state, dash(s.Health), units.BytesSize(float64(s.MemoryBytes)), strings.Join(ps, ", "))
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "memory: %s\n", units.BytesSize(float64(st.MemoryBytes)))
+}
+
+func printList(w io.Writer, l stack.List) {
+	if len(l.Stacks) == 0 {
+		fmt.Fprintln(w, "no wtenv stacks on this engine")
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 2, 2, ' ', 0)
+	fmt.Fprintln(tw, "PROJECT\tSTATE\tMEMORY\tBRANCH\tWORKTREE")
+	for _, s := range l.Stacks {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.Project, s.State, units.BytesSize(float64(s.MemoryBytes)), s.Branch, s.Worktree)
+	}
+	tw.Flush()
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

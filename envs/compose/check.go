@@ -1,0 +1,165 @@
+package compose
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"reflect"
+	"slices"
+	"strings"
+
+	"github.com/compose-spec/compose-go/v2/types"
+)
+
+// ErrUnsupported reports a compose key the engine does not implement. Each
+// such key is an error rather than being dropped, because a stack that
+// silently differs from its compose file fails later in ways that are much
+// harder to trace.
+var ErrUnsupported = errors.New("not supported by wtenv")
+
+// Check returns an error for every compose key of p that the engine does not
+// implement, naming the service (or network, volume) and the key, joined
+// and sorted; nil when the project is fully supported. Only enabled
+// services are checked: a service under a profile that is not enabled is
+// checked with CheckService when something runs it.
+func Check(p *types.Project) error {
+	var problems []string
+	for _, name := range slices.Sorted(maps.Keys(p.Services)) {
+		problems = append(problems, find("service", name, p.Services[name], serviceRules)...)
+	}
+	for _, name := range slices.Sorted(maps.Keys(p.Networks)) {
+		problems = append(problems, find("network", name, p.Networks[name], networkRules)...)
+	}
+	for _, name := range slices.Sorted(maps.Keys(p.Volumes)) {
+		problems = append(problems, find("volume", name, p.Volumes[name], volumeRules)...)
+	}
+	if len(p.Jobs) > 0 {
+		problems = append(problems, fmt.Sprintf("top-level key %q is %s%s", "jobs", ErrUnsupported, nextAction))
+	}
+	return joined(problems)
+}
+
+// CheckService is Check for one service, such as a test suite's service
+// that sits under a profile up does not enable.
+func CheckService(s types.ServiceConfig) error {
+	return joined(find("service", s.Name, s, serviceRules))
+}
+
+const nextAction = "; remove it, or keep it in a compose file that wtenv.yaml's compose: does not list"
+
+// find walks one service, network or volume and describes each problem.
+func find(kind, name string, v any, rs rules) []string {
+	var problems []string
+	walk(reflect.ValueOf(v), rs, "", func(key, detail string) {
+		msg := fmt.Sprintf("%s %q: key %q", kind, name, key)
+		if detail != "" {
+			msg += " has " + detail + ", which"
+		}
+		problems = append(problems, msg+" is "+ErrUnsupported.Error()+nextAction)
+	})
+	return problems
+}
+
+// joined sorts and deduplicates the problems (two volumes of one service
+// may share one) and joins them into one error.
+func joined(problems []string) error {
+	slices.Sort(problems)
+	problems = slices.Compact(problems)
+	errs := make([]error, len(problems))
+	for i, msg := range problems {
+		errs[i] = &unsupportedError{msg: msg}
+	}
+	return errors.Join(errs...)
+}
+
+// unsupportedError carries one problem; errors.Is matches ErrUnsupported.
+type unsupportedError struct{ msg string }
+
+func (e *unsupportedError) Error() string        { return e.msg }
+func (e *unsupportedError) Is(target error) bool { return target == ErrUnsupported }
+
+// walk visits the fields of a compose struct by their yaml names. Pointers,
+// maps and slices are transparent: the entries of depends_on or volumes are
+// checked against the same rules. Fields without a yaml name (derived
+// values) and x- extensions are never reported.
+func walk(v reflect.Value, rs rules, at string, report func(key, detail string)) {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			walk(v.Elem(), rs, at, report)
+		}
+	case reflect.Map:
+		for _, k := range sortedKeys(v) {
+			walk(v.MapIndex(k), rs, at, report)
+		}
+	case reflect.Slice, reflect.Array:
+		for i := range v.Len() {
+			walk(v.Index(i), rs, at, report)
+		}
+	case reflect.Struct:
+		walkStruct(v, rs, at, report)
+	}
+}
+
+func walkStruct(v reflect.Value, rs rules, at string, report func(key, detail string)) {
+	t := v.Type()
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		switch {
+		case !f.IsExported() || name == "-" || strings.HasPrefix(name, "#"):
+			continue
+		case name == "" && strings.Contains(opts, "inline"):
+			walkStruct(v.Field(i), rs, at, report)
+			continue
+		case name == "":
+			continue
+		}
+		key, fv := join(at, name), v.Field(i)
+		r, ok := rs[name]
+		if !ok {
+			if !zero(fv) {
+				report(key, "")
+			}
+			continue
+		}
+		if r.value != nil {
+			if detail := r.value(fv); detail != "" {
+				report(key, detail)
+			}
+		}
+		if r.keys != nil {
+			walk(fv, r.keys, key, report)
+		}
+	}
+}
+
+// zero reports a value that says nothing: nil, empty, or a struct whose
+// fields are all zero. The loader leaves empty structs behind (bind: {} for
+// a short bind mount), which must not count as use of a key.
+func zero(v reflect.Value) bool {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		return v.IsNil() || zero(v.Elem())
+	case reflect.Map, reflect.Slice:
+		return v.Len() == 0
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if !zero(v.Field(i)) {
+				return false
+			}
+		}
+		return true
+	}
+	return v.IsZero()
+}
+
+// sortedKeys returns a map's keys in a stable order, so problems come out
+// the same way every run.
+func sortedKeys(v reflect.Value) []reflect.Value {
+	keys := v.MapKeys()
+	slices.SortFunc(keys, func(a, b reflect.Value) int {
+		return strings.Compare(fmt.Sprint(a.Interface()), fmt.Sprint(b.Interface()))
+	})
+	return keys
+}

@@ -1,0 +1,157 @@
+package compose
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+
+	"github.com/docker/go-units"
+	"go.yaml.in/yaml/v4"
+)
+
+// ConfigFile is the name of wtenv's optional configuration file at the
+// worktree root.
+const ConfigFile = "wtenv.yaml"
+
+// Test output formats a suite may declare.
+const (
+	FormatGoTestJSON = "go-test-json"
+	FormatJUnit      = "junit"
+	FormatTAP        = "tap"
+	FormatPlain      = "plain"
+)
+
+// Formats lists the valid values of a suite's format, in the order the
+// documentation gives them.
+var Formats = []string{FormatGoTestJSON, FormatJUnit, FormatTAP, FormatPlain}
+
+// ErrInvalidConfig reports a wtenv.yaml that cannot be used as written.
+var ErrInvalidConfig = errors.New("invalid wtenv.yaml")
+
+// Config is the content of wtenv.yaml. The zero value is the configuration
+// of a worktree without the file.
+type Config struct {
+	// Compose names the compose files, relative to the worktree root, in
+	// the order Docker Compose's -f flags would take them. Empty means the
+	// compose discovery rules.
+	Compose []string `yaml:"compose"`
+	// Profiles are the compose profiles enabled for up.
+	Profiles []string `yaml:"profiles"`
+	// Tests maps a suite name (unit, e2e) to how it runs.
+	Tests map[string]Suite `yaml:"tests"`
+	// Memory holds the memory estimate used before a peak is measured.
+	Memory Memory `yaml:"memory"`
+}
+
+// Suite describes one test suite.
+type Suite struct {
+	// Service is the compose service whose definition the one-off test
+	// container is made from. Exactly one of Service and Host is set.
+	Service string `yaml:"service"`
+	// Command is what the suite runs.
+	Command StringOrList `yaml:"command"`
+	// Format is how the output is parsed: one of Formats. Empty in the
+	// file means plain.
+	Format string `yaml:"format"`
+	// Timeout bounds one run; zero means the caller's default.
+	Timeout Duration `yaml:"timeout"`
+	// Needs are the services that must be running and healthy first.
+	Needs []string `yaml:"needs"`
+	// Report is the path of a junit report inside the worktree.
+	Report string `yaml:"report"`
+	// Host runs the command on the host, with the stack's URLs in its
+	// environment, instead of in a container.
+	Host bool `yaml:"host"`
+}
+
+// Memory is the memory section of wtenv.yaml.
+type Memory struct {
+	// Estimate is the stack's expected memory use, such as 2GiB.
+	Estimate string `yaml:"estimate"`
+}
+
+// EstimateBytes returns Estimate in bytes, or 0 when it is not set.
+func (m Memory) EstimateBytes() (int64, error) {
+	if m.Estimate == "" {
+		return 0, nil
+	}
+	n, err := units.RAMInBytes(m.Estimate)
+	if err != nil {
+		return 0, fmt.Errorf("memory.estimate %q is not a size; write it like 512MiB or 2GiB", m.Estimate)
+	}
+	return n, nil
+}
+
+// LoadConfig reads root/wtenv.yaml. A missing file gives the zero Config and
+// no error. Unknown keys are errors, so a misspelt key is reported instead of
+// being ignored.
+func LoadConfig(root string) (Config, error) {
+	path := filepath.Join(root, ConfigFile)
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return Config{}, nil
+	}
+	if err != nil {
+		return Config{}, fmt.Errorf("read %s: %w", path, err)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return Config{}, fmt.Errorf("%w: %s: %w; fix the YAML syntax", ErrInvalidConfig, path, err)
+	}
+	var cfg Config
+	if len(doc.Content) == 0 {
+		return cfg, nil
+	}
+	if err := knownKeys(path, doc.Content[0], reflect.TypeFor[Config](), ""); err != nil {
+		return Config{}, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+	}
+	if err := doc.Content[0].Decode(&cfg); err != nil {
+		return Config{}, decodeError(path, err)
+	}
+	if err := cfg.validate(); err != nil {
+		return Config{}, fmt.Errorf("%w: %s: %w", ErrInvalidConfig, path, err)
+	}
+	return cfg, nil
+}
+
+// decodeError gives each value the decoder could not read its own line,
+// starting with file:line like the unknown key errors.
+func decodeError(path string, err error) error {
+	var list *yaml.LoadErrors
+	if !errors.As(err, &list) {
+		return fmt.Errorf("%w: %s: %w", ErrInvalidConfig, path, err)
+	}
+	errs := make([]error, len(list.Errors))
+	for i, e := range list.Errors {
+		errs[i] = fmt.Errorf("%w: %s:%d: %w", ErrInvalidConfig, path, e.Line, e.Err)
+	}
+	return errors.Join(errs...)
+}
+
+// validate checks the values the YAML types cannot, and fills the default
+// format.
+func (c *Config) validate() error {
+	for _, name := range slices.Sorted(maps.Keys(c.Tests)) {
+		s := c.Tests[name]
+		if s.Format == "" {
+			s.Format = FormatPlain
+		}
+		if !slices.Contains(Formats, s.Format) {
+			return fmt.Errorf("tests.%s.format %q is not a known format; use one of %s", name, s.Format, strings.Join(Formats, " | "))
+		}
+		if hasService := s.Service != ""; hasService == s.Host {
+			return fmt.Errorf("tests.%s needs exactly one of service: (run in a container of that service) or host: true", name)
+		}
+		if len(s.Command.Args) == 0 {
+			return fmt.Errorf("tests.%s has no command; add command: as a list of arguments or a shell string", name)
+		}
+		c.Tests[name] = s
+	}
+	_, err := c.Memory.EstimateBytes()
+	return err
+}

@@ -1,0 +1,112 @@
+// Package engine runs a compose project as containers, networks and volumes
+// on a Docker engine through the Docker SDK. It knows nothing of worktrees
+// or ports: it receives a loaded, already isolated project and the labels to
+// write, and finds everything it made again by label.
+package engine
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/moby/moby/client"
+)
+
+// ErrUnreachable means no Docker engine answered.
+var ErrUnreachable = errors.New("Docker engine unreachable")
+
+// Engine is a connection to one Docker engine.
+type Engine struct {
+	api   *client.Client
+	host  string
+	local bool
+}
+
+// New connects to the engine that DOCKER_HOST, else DOCKER_CONTEXT or the
+// current docker CLI context, else the default socket names, and checks
+// that it answers. The client negotiates the API version, so engines as old
+// as API 1.41 work.
+func New(ctx context.Context) (*Engine, error) {
+	opts := []client.Opt{client.FromEnv}
+	if os.Getenv("DOCKER_HOST") == "" {
+		if host, err := contextHost(); err != nil {
+			return nil, err
+		} else if host != "" {
+			opts = append(opts, client.WithHost(host))
+		}
+	}
+	api, err := client.New(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v; set DOCKER_HOST to a running engine", ErrUnreachable, err)
+	}
+	e := &Engine{api: api, host: api.DaemonHost()}
+	e.local = strings.HasPrefix(e.host, "unix://") || strings.HasPrefix(e.host, "npipe://")
+	if _, err := api.Ping(ctx, client.PingOptions{NegotiateAPIVersion: true}); err != nil {
+		api.Close()
+		return nil, fmt.Errorf("%w at %s: %v; start it (on Linux: `sudo systemctl start docker` or `sudo dockerd &`; elsewhere start Docker Desktop), or point DOCKER_HOST at a running engine", ErrUnreachable, e.host, err)
+	}
+	return e, nil
+}
+
+// Close releases the connection.
+func (e *Engine) Close() error { return e.api.Close() }
+
+// Local reports whether the engine runs on this machine, where its
+// containers' cgroup files can be read directly.
+func (e *Engine) Local() bool { return e.local }
+
+// Host is the engine's address, for messages.
+func (e *Engine) Host() string { return e.host }
+
+// API exposes the SDK client to sibling packages (the test runner) that
+// need calls this package does not wrap.
+func (e *Engine) API() *client.Client { return e.api }
+
+// contextHost returns the endpoint of DOCKER_CONTEXT, or of the docker CLI's
+// current context, or "" for the default context. It reads the CLI's
+// context store directly: metadata lives under
+// contexts/meta/<sha256 of the name>/meta.json in the CLI config dir.
+func contextHost() (string, error) {
+	name := os.Getenv("DOCKER_CONTEXT")
+	dir := os.Getenv("DOCKER_CONFIG")
+	if dir == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return "", nil
+		}
+		dir = filepath.Join(home, ".docker")
+	}
+	if name == "" {
+		var cfg struct {
+			CurrentContext string `json:"currentContext"`
+		}
+		if b, err := os.ReadFile(filepath.Join(dir, "config.json")); err == nil {
+			_ = json.Unmarshal(b, &cfg)
+		}
+		name = cfg.CurrentContext
+	}
+	if name == "" || name == "default" {
+		return "", nil
+	}
+	sum := sha256.Sum256([]byte(name))
+	path := filepath.Join(dir, "contexts", "meta", hex.EncodeToString(sum[:]), "meta.json")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("%w: docker context %q not found (%v); run `docker context ls`, or unset DOCKER_CONTEXT", ErrUnreachable, name, err)
+	}
+	var meta struct {
+		Endpoints map[string]struct {
+			Host string `json:"Host"`
+		} `json:"Endpoints"`
+	}
+	if err := json.Unmarshal(b, &meta); err != nil {
+		return "", fmt.Errorf("%w: docker context %q: %v", ErrUnreachable, name, err)
+	}
+	return meta.Endpoints["docker"].Host, nil
+}

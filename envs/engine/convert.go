@@ -1,0 +1,287 @@
+package engine
+
+import (
+	"fmt"
+	"net/netip"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/mount"
+	"github.com/moby/moby/api/types/network"
+	"github.com/moby/moby/client"
+)
+
+// containerSpec is everything needed to create one service container. The
+// API of older engines (1.41) accepts one network at create time; the others
+// are connected before start.
+type containerSpec struct {
+	create client.ContainerCreateOptions
+	extra  map[string]*network.EndpointSettings // networks to connect after create
+}
+
+// containerName is the name compose gives a service's first container,
+// unless the (already isolated) file fixes one.
+func containerName(project string, s types.ServiceConfig) string {
+	if s.ContainerName != "" {
+		return s.ContainerName
+	}
+	return fmt.Sprintf("%s-%s-1", project, s.Name)
+}
+
+// specFor translates one compose service into the Docker API's create
+// options. image is the reference to run (built images get the project's
+// tag); labels already hold the stack labels and the config hash.
+func specFor(p *types.Project, s types.ServiceConfig, image string, labels map[string]string) (containerSpec, error) {
+	cfg := &container.Config{
+		Image:      image,
+		Cmd:        s.Command,
+		Entrypoint: s.Entrypoint,
+		Env:        envList(s.Environment),
+		User:       s.User,
+		WorkingDir: s.WorkingDir,
+		Labels:     labels,
+		StopSignal: s.StopSignal,
+		Hostname:   s.Hostname,
+		Domainname: s.DomainName,
+		Tty:        s.Tty,
+		OpenStdin:  s.StdinOpen,
+	}
+	if s.StopGracePeriod != nil {
+		secs := int(time.Duration(*s.StopGracePeriod).Seconds())
+		cfg.StopTimeout = &secs
+	}
+	if s.HealthCheck != nil {
+		cfg.Healthcheck = healthConfig(s.HealthCheck)
+	}
+	exposed, bindings, err := portSpecs(s)
+	if err != nil {
+		return containerSpec{}, err
+	}
+	cfg.ExposedPorts = exposed
+
+	host := &container.HostConfig{
+		PortBindings:   bindings,
+		RestartPolicy:  restartPolicy(s.Restart),
+		ExtraHosts:     s.ExtraHosts.AsList(":"),
+		Init:           s.Init,
+		CapAdd:         s.CapAdd,
+		CapDrop:        s.CapDrop,
+		ShmSize:        int64(s.ShmSize),
+		ReadonlyRootfs: s.ReadOnly,
+		Sysctls:        map[string]string(s.Sysctls),
+		Tmpfs:          tmpfsMap(s.Tmpfs),
+	}
+	host.Memory = MemoryLimit(s)
+	for name, u := range s.Ulimits {
+		soft, hard := int64(u.Soft), int64(u.Hard)
+		if u.Single != 0 {
+			soft, hard = int64(u.Single), int64(u.Single)
+		}
+		host.Ulimits = append(host.Ulimits, &container.Ulimit{Name: name, Soft: soft, Hard: hard})
+	}
+	mounts, err := mountsFor(p, s)
+	if err != nil {
+		return containerSpec{}, err
+	}
+	host.Mounts = mounts
+
+	spec := containerSpec{extra: map[string]*network.EndpointSettings{}}
+	nets := sortedNetworks(s)
+	endpoints := map[string]*network.EndpointSettings{}
+	for i, key := range nets {
+		n, ok := p.Networks[key]
+		if !ok {
+			return containerSpec{}, fmt.Errorf("service %q: network %q is not declared under networks:", s.Name, key)
+		}
+		ep := &network.EndpointSettings{Aliases: []string{s.Name}}
+		if sn := s.Networks[key]; sn != nil {
+			ep.Aliases = append(ep.Aliases, sn.Aliases...)
+		}
+		if i == 0 {
+			host.NetworkMode = container.NetworkMode(n.Name)
+			endpoints[n.Name] = ep
+		} else {
+			spec.extra[n.Name] = ep
+		}
+	}
+	spec.create = client.ContainerCreateOptions{
+		Name:             containerName(p.Name, s),
+		Config:           cfg,
+		HostConfig:       host,
+		NetworkingConfig: &network.NetworkingConfig{EndpointsConfig: endpoints},
+	}
+	return spec, nil
+}
+
+// MemoryLimit is the service's memory limit in bytes, from mem_limit or
+// deploy.resources.limits.memory; 0 when it has none.
+func MemoryLimit(s types.ServiceConfig) int64 {
+	if s.MemLimit > 0 {
+		return int64(s.MemLimit)
+	}
+	if s.Deploy != nil && s.Deploy.Resources.Limits != nil {
+		return int64(s.Deploy.Resources.Limits.MemoryBytes)
+	}
+	return 0
+}
+
+// sortedNetworks lists the service's networks in a stable order, the one
+// with the highest priority first, so the create-time network is
+// deterministic.
+func sortedNetworks(s types.ServiceConfig) []string {
+	keys := make([]string, 0, len(s.Networks))
+	for k := range s.Networks {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		pi, pj := 0, 0
+		if n := s.Networks[keys[i]]; n != nil {
+			pi = n.Priority
+		}
+		if n := s.Networks[keys[j]]; n != nil {
+			pj = n.Priority
+		}
+		if pi != pj {
+			return pi > pj
+		}
+		return keys[i] < keys[j]
+	})
+	return keys
+}
+
+func envList(env types.MappingWithEquals) []string {
+	out := make([]string, 0, len(env))
+	for k, v := range env {
+		if v == nil {
+			continue // declared without a value and unset in the environment
+		}
+		out = append(out, k+"="+*v)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func healthConfig(h *types.HealthCheckConfig) *container.HealthConfig {
+	if h.Disable {
+		return &container.HealthConfig{Test: []string{"NONE"}}
+	}
+	hc := &container.HealthConfig{Test: h.Test}
+	if h.Interval != nil {
+		hc.Interval = time.Duration(*h.Interval)
+	}
+	if h.Timeout != nil {
+		hc.Timeout = time.Duration(*h.Timeout)
+	}
+	if h.StartPeriod != nil {
+		hc.StartPeriod = time.Duration(*h.StartPeriod)
+	}
+	if h.StartInterval != nil {
+		hc.StartInterval = time.Duration(*h.StartInterval)
+	}
+	if h.Retries != nil {
+		hc.Retries = int(*h.Retries)
+	}
+	return hc
+}
+
+func restartPolicy(r string) container.RestartPolicy {
+	name, count, _ := strings.Cut(r, ":")
+	rp := container.RestartPolicy{Name: container.RestartPolicyMode(name)}
+	if name == "" {
+		rp.Name = container.RestartPolicyDisabled
+	}
+	if n, err := strconv.Atoi(count); err == nil {
+		rp.MaximumRetryCount = n
+	}
+	return rp
+}
+
+func tmpfsMap(list types.StringList) map[string]string {
+	if len(list) == 0 {
+		return nil
+	}
+	out := map[string]string{}
+	for _, t := range list {
+		path, opts, _ := strings.Cut(t, ":")
+		out[path] = opts
+	}
+	return out
+}
+
+// portSpecs maps the service's ports (already rewritten to the project's
+// host block) and expose entries into the API's port set and bindings.
+func portSpecs(s types.ServiceConfig) (network.PortSet, network.PortMap, error) {
+	exposed := network.PortSet{}
+	bindings := network.PortMap{}
+	for _, e := range s.Expose {
+		port, err := network.ParsePort(e)
+		if err != nil {
+			return nil, nil, fmt.Errorf("service %q: expose %q: %w", s.Name, e, err)
+		}
+		exposed[port] = struct{}{}
+	}
+	for _, pc := range s.Ports {
+		proto := pc.Protocol
+		if proto == "" {
+			proto = "tcp"
+		}
+		port, err := network.ParsePort(fmt.Sprintf("%d/%s", pc.Target, proto))
+		if err != nil {
+			return nil, nil, fmt.Errorf("service %q: port %d: %w", s.Name, pc.Target, err)
+		}
+		exposed[port] = struct{}{}
+		b := network.PortBinding{HostPort: pc.Published}
+		if pc.HostIP != "" {
+			ip, err := netip.ParseAddr(pc.HostIP)
+			if err != nil {
+				return nil, nil, fmt.Errorf("service %q: host IP %q: %w", s.Name, pc.HostIP, err)
+			}
+			b.HostIP = ip
+		}
+		bindings[port] = append(bindings[port], b)
+	}
+	return exposed, bindings, nil
+}
+
+// mountsFor turns the service's volumes into API mounts. Named volumes are
+// looked up in the project so their isolated names are used.
+func mountsFor(p *types.Project, s types.ServiceConfig) ([]mount.Mount, error) {
+	var out []mount.Mount
+	for _, v := range s.Volumes {
+		m := mount.Mount{Target: v.Target, ReadOnly: v.ReadOnly}
+		switch v.Type {
+		case types.VolumeTypeVolume:
+			m.Type = mount.TypeVolume
+			if v.Source != "" {
+				vol, ok := p.Volumes[v.Source]
+				if !ok {
+					return nil, fmt.Errorf("service %q: volume %q is not declared under volumes:", s.Name, v.Source)
+				}
+				m.Source = vol.Name
+			}
+			if v.Volume != nil && v.Volume.NoCopy {
+				m.VolumeOptions = &mount.VolumeOptions{NoCopy: true}
+			}
+		case types.VolumeTypeBind:
+			m.Type = mount.TypeBind
+			m.Source = v.Source
+			if v.Bind != nil && v.Bind.Propagation != "" {
+				m.BindOptions = &mount.BindOptions{Propagation: mount.Propagation(v.Bind.Propagation)}
+			}
+		case types.VolumeTypeTmpfs:
+			m.Type = mount.TypeTmpfs
+			if v.Tmpfs != nil {
+				m.TmpfsOptions = &mount.TmpfsOptions{SizeBytes: int64(v.Tmpfs.Size), Mode: os.FileMode(v.Tmpfs.Mode)}
+			}
+		default:
+			return nil, fmt.Errorf("service %q: volume type %q is not supported by wtenv; use a named volume, a bind mount or tmpfs", s.Name, v.Type)
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}

@@ -1,0 +1,187 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/compose-spec/compose-go/v2/types"
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/moby/go-archive"
+	"github.com/moby/moby/api/types/jsonstream"
+	"github.com/moby/moby/client"
+	"github.com/moby/patternmatcher/ignorefile"
+)
+
+// ErrImage means an image could be neither found, pulled nor built.
+var ErrImage = errors.New("image unavailable")
+
+// BuiltImage is the tag wtenv gives an image it builds for a service of a
+// project: per worktree, so two branches never overwrite each other's build.
+func BuiltImage(project, service string) string {
+	return project + "-" + service
+}
+
+// imageID returns the local image ID for ref, or "" when it is absent.
+func (e *Engine) imageID(ctx context.Context, ref string) (string, error) {
+	res, err := e.api.ImageInspect(ctx, ref)
+	if cerrdefs.IsNotFound(err) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return res.ID, nil
+}
+
+// ensureImage makes the service's image available and returns its reference
+// and ID: built for build: services (when missing, or always with rebuild),
+// pulled for the others as pull_policy says.
+func (e *Engine) ensureImage(ctx context.Context, p *types.Project, s types.ServiceConfig, meta Meta, rebuild bool, progress func(string)) (string, string, error) {
+	if s.Build != nil {
+		ref := BuiltImage(p.Name, s.Name)
+		id, err := e.imageID(ctx, ref)
+		if err != nil {
+			return "", "", err
+		}
+		if id == "" || rebuild || s.PullPolicy == types.PullPolicyBuild {
+			progress("building " + s.Name)
+			if id, err = e.build(ctx, s, ref, meta, progress); err != nil {
+				return "", "", err
+			}
+		}
+		return ref, id, nil
+	}
+	if s.Image == "" {
+		return "", "", fmt.Errorf("service %q has neither image nor build; add one of them", s.Name)
+	}
+	id, err := e.imageID(ctx, s.Image)
+	if err != nil {
+		return "", "", err
+	}
+	policy := s.PullPolicy
+	if id != "" && policy != types.PullPolicyAlways {
+		return s.Image, id, nil
+	}
+	if policy == types.PullPolicyNever {
+		return "", "", fmt.Errorf("%w: service %q: image %q is not on the engine and pull_policy is never; build it or load it locally (docker build -t %s …, or docker load)", ErrImage, s.Name, s.Image, s.Image)
+	}
+	progress("pulling " + s.Image)
+	if err := e.pull(ctx, s.Image); err != nil {
+		if id != "" {
+			return s.Image, id, nil // pull_policy always, but the local copy will do when no registry answers
+		}
+		return "", "", fmt.Errorf("%w: service %q: image %q is not on the engine and could not be pulled (%v); build it or load it locally (docker build -t %s …, or docker load)", ErrImage, s.Name, s.Image, err, s.Image)
+	}
+	id, err = e.imageID(ctx, s.Image)
+	return s.Image, id, err
+}
+
+func (e *Engine) pull(ctx context.Context, ref string) error {
+	resp, err := e.api.ImagePull(ctx, ref, client.ImagePullOptions{})
+	if err != nil {
+		return err
+	}
+	defer resp.Close()
+	return resp.Wait(ctx)
+}
+
+// build runs the classic builder, which every engine has, on the service's
+// context honouring .dockerignore, and returns the new image's ID. On
+// failure the error carries the tail of the build log.
+func (e *Engine) build(ctx context.Context, s types.ServiceConfig, ref string, meta Meta, progress func(string)) (string, error) {
+	b := s.Build
+	dockerfile := b.Dockerfile
+	if dockerfile == "" {
+		dockerfile = "Dockerfile"
+	}
+	if filepath.IsAbs(dockerfile) {
+		rel, err := filepath.Rel(b.Context, dockerfile)
+		if err != nil || strings.HasPrefix(rel, "..") {
+			return "", fmt.Errorf("%w: service %q: dockerfile %s lies outside the build context %s; move it into the context", ErrImage, s.Name, dockerfile, b.Context)
+		}
+		dockerfile = rel
+	}
+	excludes, err := readIgnore(b.Context)
+	if err != nil {
+		return "", fmt.Errorf("service %q: %w", s.Name, err)
+	}
+	tar, err := archive.TarWithOptions(b.Context, &archive.TarOptions{ExcludePatterns: excludes})
+	if err != nil {
+		return "", fmt.Errorf("%w: service %q: build context %s: %v", ErrImage, s.Name, b.Context, err)
+	}
+	defer tar.Close()
+	labels := meta.labels()
+	labels[LabelService] = s.Name
+	for k, v := range b.Labels {
+		labels[k] = v
+	}
+	res, err := e.api.ImageBuild(ctx, tar, client.ImageBuildOptions{
+		Tags:        []string{ref},
+		Dockerfile:  filepath.ToSlash(dockerfile),
+		BuildArgs:   map[string]*string(b.Args),
+		Target:      b.Target,
+		Labels:      labels,
+		Remove:      true,
+		ForceRemove: true,
+	})
+	if err != nil {
+		return "", fmt.Errorf("%w: service %q: build: %v", ErrImage, s.Name, err)
+	}
+	defer res.Body.Close()
+	if err := followBuild(res.Body, s.Name, progress); err != nil {
+		return "", err
+	}
+	id, err := e.imageID(ctx, ref)
+	if err == nil && id == "" {
+		err = fmt.Errorf("%w: service %q: build finished but %s is missing", ErrImage, s.Name, ref)
+	}
+	return id, err
+}
+
+// followBuild reads the build's JSON stream, reports each step, and turns an
+// error message into an error with the last lines of the log.
+func followBuild(r io.Reader, service string, progress func(string)) error {
+	dec := json.NewDecoder(r)
+	var tail []string
+	for {
+		var m jsonstream.Message
+		if err := dec.Decode(&m); err == io.EOF {
+			return nil
+		} else if err != nil {
+			return fmt.Errorf("%w: service %q: reading build output: %v", ErrImage, service, err)
+		}
+		for _, line := range strings.Split(strings.TrimRight(m.Stream, "\n"), "\n") {
+			if line == "" {
+				continue
+			}
+			tail = append(tail, line)
+			if len(tail) > 20 {
+				tail = tail[1:]
+			}
+			if strings.HasPrefix(line, "Step ") {
+				progress("building " + service + ": " + line)
+			}
+		}
+		if m.Error != nil {
+			return fmt.Errorf("%w: service %q: build failed: %s\n--- last build output ---\n%s", ErrImage, service, m.Error.Message, strings.Join(tail, "\n"))
+		}
+	}
+}
+
+func readIgnore(dir string) ([]string, error) {
+	f, err := os.Open(filepath.Join(dir, ".dockerignore"))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return ignorefile.ReadAll(f)
+}

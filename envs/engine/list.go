@@ -1,0 +1,67 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/client"
+	"github.com/wtenv/wtenv/envs/stack"
+)
+
+// List summarizes every wtenv stack on the engine, found by label.
+func (e *Engine) List(ctx context.Context) ([]stack.Summary, error) {
+	res, err := e.api.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: wtenvFilter().Add("label", LabelOneoff+"=False")})
+	if err != nil {
+		return nil, fmt.Errorf("listing wtenv containers: %w", err)
+	}
+	byProject := map[string][]stack.Service{}
+	info := map[string]stack.Summary{}
+	var ids []string
+	for _, c := range res.Items {
+		ids = append(ids, c.ID)
+	}
+	mem := e.Memory(ctx, ids)
+	for _, c := range res.Items {
+		p := c.Labels[LabelProject]
+		s := info[p]
+		s.Project, s.Worktree, s.Branch = p, c.Labels[LabelWorktree], c.Labels[LabelBranch]
+		s.MemoryBytes += mem[c.ID]
+		info[p] = s
+		svc := stack.Service{State: string(c.State)}
+		if c.State == container.StateExited {
+			// The list response has no exit code; a one-shot service that
+			// completed must not make its stack look partial.
+			if insp, err := e.api.ContainerInspect(ctx, c.ID, client.ContainerInspectOptions{}); err == nil && insp.Container.State != nil {
+				svc.ExitCode = insp.Container.State.ExitCode
+			}
+		}
+		byProject[p] = append(byProject[p], svc)
+	}
+	out := make([]stack.Summary, 0, len(info))
+	for p, s := range info {
+		s.State = stackState(byProject[p])
+		out = append(out, s)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Project < out[j].Project })
+	return out, nil
+}
+
+// HostPorts lists the host ports the project's containers publish now. It
+// needs one list call, no inspect, so port assignment stays cheap.
+func (e *Engine) HostPorts(ctx context.Context, project string) (map[int]bool, error) {
+	res, err := e.api.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: projectFilter(project)})
+	if err != nil {
+		return nil, fmt.Errorf("listing containers of %s: %w", project, err)
+	}
+	own := map[int]bool{}
+	for _, c := range res.Items {
+		for _, p := range c.Ports {
+			if p.PublicPort != 0 {
+				own[int(p.PublicPort)] = true
+			}
+		}
+	}
+	return own, nil
+}

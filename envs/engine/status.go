@@ -1,0 +1,144 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"sort"
+	"strconv"
+
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/client"
+	"github.com/wtenv/wtenv/envs/stack"
+)
+
+// Status reports the project's service containers. expected names the
+// services up would start (from the compose file), so a missing one shows
+// as "missing" and the stack as partial; nil when the file is unknown.
+func (e *Engine) Status(ctx context.Context, project string, expected []string) (stack.Stack, error) {
+	st := stack.Stack{Project: project, Services: []stack.Service{}}
+	res, err := e.api.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: projectFilter(project).Add("label", LabelOneoff+"=False")})
+	if err != nil {
+		return st, fmt.Errorf("listing containers of %s: %w", project, err)
+	}
+	ids := make([]string, len(res.Items))
+	for i, c := range res.Items {
+		ids[i] = c.ID
+	}
+	mem := e.Memory(ctx, ids)
+	seen := map[string]bool{}
+	for _, c := range res.Items {
+		svc, err := e.service(ctx, c)
+		if err != nil {
+			return st, err
+		}
+		svc.MemoryBytes = mem[c.ID]
+		st.MemoryBytes += svc.MemoryBytes
+		st.Services = append(st.Services, svc)
+		seen[svc.Name] = true
+		if st.Worktree == "" {
+			st.Worktree, st.Branch = c.Labels[LabelWorktree], c.Labels[LabelBranch]
+		}
+	}
+	for _, name := range expected {
+		if !seen[name] {
+			st.Services = append(st.Services, stack.Service{Name: name, State: stateMissing, Ports: []stack.Port{}})
+		}
+	}
+	sort.Slice(st.Services, func(i, j int) bool { return st.Services[i].Name < st.Services[j].Name })
+	st.State = stackState(st.Services)
+	return st, nil
+}
+
+// stateMissing marks a service that should run but has no container.
+const stateMissing = "missing"
+
+// service describes one container; health and exit code need an inspect,
+// which costs about a millisecond on a local engine.
+func (e *Engine) service(ctx context.Context, c container.Summary) (stack.Service, error) {
+	svc := stack.Service{Name: c.Labels[LabelService], State: string(c.State), Ports: ports(c.Ports)}
+	if len(c.Names) > 0 {
+		svc.Container = c.Names[0][1:]
+	}
+	insp, err := e.api.ContainerInspect(ctx, c.ID, client.ContainerInspectOptions{})
+	if err != nil {
+		return svc, fmt.Errorf("inspecting %s: %w", svc.Container, err)
+	}
+	if s := insp.Container.State; s != nil {
+		svc.ExitCode = s.ExitCode
+		if s.Health != nil {
+			svc.Health = string(s.Health.Status)
+		}
+	}
+	return svc, nil
+}
+
+func ports(ps []container.PortSummary) []stack.Port {
+	out := []stack.Port{}
+	for _, p := range ps {
+		if p.PublicPort == 0 {
+			continue
+		}
+		ip := p.IP.String()
+		port := stack.Port{ContainerPort: int(p.PrivatePort), Protocol: p.Type, HostIP: ip, HostPort: int(p.PublicPort)}
+		if !p.IP.IsValid() || p.IP.IsUnspecified() {
+			ip = "127.0.0.1"
+			if !p.IP.IsValid() {
+				port.HostIP = "0.0.0.0"
+			}
+		}
+		if p.Type == "tcp" {
+			port.URL = "http://" + net.JoinHostPort(ip, strconv.Itoa(int(p.PublicPort)))
+		}
+		out = append(out, port)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].ContainerPort != out[j].ContainerPort {
+			return out[i].ContainerPort < out[j].ContainerPort
+		}
+		return out[i].HostIP < out[j].HostIP
+	})
+	return dedupe(out)
+}
+
+// dedupe drops the IPv6 twin the engine reports for a port bound on all
+// addresses.
+func dedupe(ps []stack.Port) []stack.Port {
+	out := ps[:0]
+	seen := map[string]bool{}
+	for _, p := range ps {
+		k := strconv.Itoa(p.ContainerPort) + p.Protocol + strconv.Itoa(p.HostPort)
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// stackState summarizes service states. A service that ran to completion
+// (exited 0, e.g. a migration) does not make a stack partial.
+func stackState(svcs []stack.Service) string {
+	running, done, existing := 0, 0, 0
+	for _, s := range svcs {
+		if s.State != stateMissing {
+			existing++
+		}
+		switch {
+		case s.State == string(container.StateRunning):
+			running++
+		case s.State == string(container.StateExited) && s.ExitCode == 0:
+			done++
+		}
+	}
+	switch {
+	case existing == 0:
+		return stack.StateAbsent
+	case running == 0:
+		return stack.StateStopped
+	case running+done == len(svcs):
+		return stack.StateRunning
+	default:
+		return stack.StatePartial
+	}
+}

@@ -1,0 +1,194 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/client"
+	"golang.org/x/sync/errgroup"
+)
+
+// UpOptions tunes Up.
+type UpOptions struct {
+	Services []string      // start only these and their dependencies; empty: every enabled service
+	Build    bool          // rebuild images of build: services even when present
+	Timeout  time.Duration // how long to wait for health; 0: 5 minutes
+	Progress func(string)  // one message per step; may be nil; called from one goroutine at a time
+}
+
+// Up brings the project to its declared state: networks, volumes and images
+// exist, every service container exists with the current configuration and
+// runs, started in dependency order (independent services in parallel), and
+// every service with a healthcheck is healthy. On an unchanged running stack
+// it changes nothing. Whatever a cancelled Up created carries the project's
+// labels, so the next Up or Down finds it.
+func (e *Engine) Up(ctx context.Context, p *types.Project, meta Meta, opts UpOptions) error {
+	if opts.Timeout <= 0 {
+		opts.Timeout = 5 * time.Minute
+	}
+	progress := serialize(opts.Progress)
+	p, err := p.WithSelectedServices(opts.Services)
+	if err != nil {
+		return fmt.Errorf("%w; run `wtenv status` to see the services", err)
+	}
+	if err := e.ensureNetworks(ctx, p, meta); err != nil {
+		return err
+	}
+	if err := e.ensureVolumes(ctx, p, meta); err != nil {
+		return err
+	}
+	images, err := e.ensureImages(ctx, p, meta, opts.Build, progress)
+	if err != nil {
+		return err
+	}
+	existing, err := e.serviceContainers(ctx, p.Name)
+	if err != nil {
+		return err
+	}
+	deadline := time.Now().Add(opts.Timeout)
+	started := map[string]chan struct{}{}
+	for name := range p.Services {
+		started[name] = make(chan struct{})
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	for name, s := range p.Services {
+		g.Go(func() error {
+			if err := e.awaitDependencies(gctx, p, s, started, deadline, progress); err != nil {
+				return err
+			}
+			if err := e.reconcile(gctx, p, s, meta, images[name], existing[name], progress); err != nil {
+				return err
+			}
+			close(started[name])
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	return e.awaitHealthy(ctx, p, deadline, progress)
+}
+
+// ensureImages obtains every service's image, two at a time: builds are
+// CPU-bound and small machines have few cores.
+func (e *Engine) ensureImages(ctx context.Context, p *types.Project, meta Meta, rebuild bool, progress func(string)) (map[string]imageRef, error) {
+	var mu sync.Mutex
+	out := map[string]imageRef{}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(2)
+	for name, s := range p.Services {
+		g.Go(func() error {
+			ref, id, err := e.ensureImage(gctx, p, s, meta, rebuild, progress)
+			if err != nil {
+				return err
+			}
+			mu.Lock()
+			out[name] = imageRef{ref: ref, id: id}
+			mu.Unlock()
+			return nil
+		})
+	}
+	return out, g.Wait()
+}
+
+type imageRef struct{ ref, id string }
+
+// serviceContainers maps service name to its existing (non one-off)
+// container of the project.
+func (e *Engine) serviceContainers(ctx context.Context, project string) (map[string]container.Summary, error) {
+	res, err := e.api.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: projectFilter(project).Add("label", LabelOneoff+"=False")})
+	if err != nil {
+		return nil, fmt.Errorf("listing containers of %s: %w", project, err)
+	}
+	out := map[string]container.Summary{}
+	for _, c := range res.Items {
+		out[c.Labels[LabelService]] = c
+	}
+	return out, nil
+}
+
+// reconcile makes one service's container match its configuration and run:
+// kept when its config hash and image are unchanged, recreated otherwise.
+func (e *Engine) reconcile(ctx context.Context, p *types.Project, s types.ServiceConfig, meta Meta, img imageRef, old container.Summary, progress func(string)) error {
+	hash, err := configHash(s)
+	if err != nil {
+		return err
+	}
+	if old.ID != "" && old.Labels[LabelConfigHash] == hash && old.Labels[LabelImage] == img.id {
+		if old.State == container.StateRunning {
+			return nil
+		}
+		progress("starting " + s.Name)
+		return e.start(ctx, s.Name, old.ID)
+	}
+	if old.ID != "" {
+		progress("recreating " + s.Name)
+		if err := e.removeContainer(ctx, old.ID); err != nil {
+			return fmt.Errorf("service %q: removing the outdated container: %w", s.Name, err)
+		}
+	}
+	labels := meta.labels()
+	for k, v := range s.Labels {
+		labels[k] = v
+	}
+	labels[LabelService] = s.Name
+	labels[LabelNumber] = "1"
+	labels[LabelOneoff] = "False"
+	labels[LabelConfigHash] = hash
+	labels[LabelImage] = img.id
+	labels[LabelDependsOn] = dependsOnLabel(s)
+	spec, err := specFor(p, s, img.ref, labels)
+	if err != nil {
+		return err
+	}
+	progress("creating " + s.Name)
+	res, err := e.api.ContainerCreate(ctx, spec.create)
+	if err != nil {
+		return fmt.Errorf("service %q: creating container %s: %w", s.Name, spec.create.Name, err)
+	}
+	for name, ep := range spec.extra {
+		if _, err := e.api.NetworkConnect(ctx, name, client.NetworkConnectOptions{Container: res.ID, EndpointConfig: ep}); err != nil {
+			return fmt.Errorf("service %q: connecting to network %s: %w", s.Name, name, err)
+		}
+	}
+	progress("starting " + s.Name)
+	return e.start(ctx, s.Name, res.ID)
+}
+
+func (e *Engine) start(ctx context.Context, service, id string) error {
+	if _, err := e.api.ContainerStart(ctx, id, client.ContainerStartOptions{}); err != nil {
+		return fmt.Errorf("service %q: starting: %w%s", service, err, e.logTail(ctx, id, 20))
+	}
+	return nil
+}
+
+// dependsOnLabel writes depends_on the way compose records it
+// (service:condition:restart, comma-separated), so compose's own down
+// orders removal correctly.
+func dependsOnLabel(s types.ServiceConfig) string {
+	var parts []string
+	for name, d := range s.DependsOn {
+		parts = append(parts, fmt.Sprintf("%s:%s:%t", name, d.Condition, d.Restart))
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, ",")
+}
+
+// serialize makes a progress callback safe to call from many goroutines.
+func serialize(f func(string)) func(string) {
+	if f == nil {
+		return func(string) {}
+	}
+	var mu sync.Mutex
+	return func(msg string) {
+		mu.Lock()
+		defer mu.Unlock()
+		f(msg)
+	}
+}

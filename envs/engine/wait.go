@@ -1,0 +1,125 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/client"
+)
+
+// ErrUnhealthy means a service failed to become healthy or exited when it
+// should not have.
+var ErrUnhealthy = errors.New("service not ready")
+
+const pollInterval = 300 * time.Millisecond
+
+// awaitDependencies blocks until each of the service's dependencies meets
+// its depends_on condition.
+func (e *Engine) awaitDependencies(ctx context.Context, p *types.Project, s types.ServiceConfig, started map[string]chan struct{}, deadline time.Time, progress func(string)) error {
+	for dep, d := range s.DependsOn {
+		ch, ok := started[dep]
+		if !ok {
+			if d.Required {
+				return fmt.Errorf("service %q depends on %q, which is not enabled (check its profiles, or the services you asked for)", s.Name, dep)
+			}
+			continue
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		name := containerName(p.Name, p.Services[dep])
+		switch d.Condition {
+		case types.ServiceConditionHealthy:
+			progress(fmt.Sprintf("waiting for %s: healthy (needed by %s)", dep, s.Name))
+			if err := e.waitFor(ctx, dep, name, deadline, wantHealthy); err != nil {
+				return err
+			}
+		case types.ServiceConditionCompletedSuccessfully:
+			progress(fmt.Sprintf("waiting for %s to complete (needed by %s)", dep, s.Name))
+			if err := e.waitFor(ctx, dep, name, deadline, wantCompleted); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// awaitHealthy waits until every running service with a healthcheck is
+// healthy, reporting how many are.
+func (e *Engine) awaitHealthy(ctx context.Context, p *types.Project, deadline time.Time, progress func(string)) error {
+	var names []string
+	for name, s := range p.Services {
+		if s.HealthCheck != nil && !s.HealthCheck.Disable {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	for i, name := range names {
+		progress(fmt.Sprintf("waiting for %s: healthy %d/%d", name, i, len(names)))
+		if err := e.waitFor(ctx, name, containerName(p.Name, p.Services[name]), deadline, wantHealthy); err != nil {
+			return err
+		}
+	}
+	if len(names) > 0 {
+		progress(fmt.Sprintf("healthy %d/%d", len(names), len(names)))
+	}
+	return nil
+}
+
+type want int
+
+const (
+	wantHealthy want = iota
+	wantCompleted
+)
+
+// waitFor polls the container until it reaches the wanted state, fails, or
+// the deadline passes. A container without a healthcheck counts as healthy
+// once it runs.
+func (e *Engine) waitFor(ctx context.Context, service, name string, deadline time.Time, w want) error {
+	for {
+		res, err := e.api.ContainerInspect(ctx, name, client.ContainerInspectOptions{})
+		if err != nil {
+			return fmt.Errorf("service %q: %w", service, err)
+		}
+		st := res.Container.State
+		switch {
+		case w == wantCompleted && st.Status == container.StateExited && st.ExitCode == 0:
+			return nil
+		case w == wantCompleted && st.Status == container.StateExited:
+			return fmt.Errorf("%w: service %q exited with code %d%s", ErrUnhealthy, service, st.ExitCode, e.logTail(ctx, name, 20))
+		case st.Status == container.StateExited || st.Status == container.StateDead:
+			return fmt.Errorf("%w: service %q exited with code %d%s", ErrUnhealthy, service, st.ExitCode, e.logTail(ctx, name, 20))
+		case w == wantHealthy && st.Running && (st.Health == nil || st.Health.Status == container.Healthy):
+			return nil
+		}
+		if time.Now().After(deadline) {
+			why := "not healthy"
+			if st.Health != nil {
+				why = "health is " + string(st.Health.Status) + lastProbe(st.Health)
+			}
+			return fmt.Errorf("%w: service %q: %s after the timeout; raise timeout_s, or fix the service%s", ErrUnhealthy, service, why, e.logTail(ctx, name, 20))
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(pollInterval):
+		}
+	}
+}
+
+func lastProbe(h *container.Health) string {
+	if len(h.Log) == 0 {
+		return ""
+	}
+	last := h.Log[len(h.Log)-1]
+	return fmt.Sprintf(" (last probe exit %d: %s)", last.ExitCode, strings.TrimSpace(last.Output))
+}

@@ -1,0 +1,174 @@
+// Package enginetest helps tests that need the real Docker engine: it
+// insists on one (failing, not skipping, unless WTENV_SKIP_DOCKER=1 says
+// otherwise), builds the static fixture service, makes fixture git
+// repositories with linked worktrees, and removes by label whatever a test
+// created, even when the test fails.
+package enginetest
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/moby/moby/client"
+)
+
+// RequireDocker fails the test when no Docker engine answers. Only an
+// explicit WTENV_SKIP_DOCKER=1 turns that into a skip, for machines
+// without Docker; CI never sets it.
+func RequireDocker(t testing.TB) {
+	t.Helper()
+	api, err := client.New(client.FromEnv)
+	if err == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_, err = api.Ping(ctx, client.PingOptions{NegotiateAPIVersion: true})
+		api.Close()
+	}
+	if err == nil {
+		return
+	}
+	if os.Getenv("WTENV_SKIP_DOCKER") == "1" {
+		t.Skipf("no Docker engine (%v) and WTENV_SKIP_DOCKER=1", err)
+	}
+	t.Fatalf("this test needs a Docker engine and none answered: %v (start one, or set WTENV_SKIP_DOCKER=1 to skip locally)", err)
+}
+
+var (
+	kvOnce sync.Once
+	kvPath string
+	kvErr  error
+	kvOut  []byte
+)
+
+// KVBinary builds the static fixture service once per test process and
+// returns its path.
+func KVBinary(t testing.TB) string {
+	t.Helper()
+	kvOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "wtenv-kv-")
+		if err != nil {
+			kvErr = err
+			return
+		}
+		kvPath = filepath.Join(dir, "kv")
+		_, self, _, _ := runtime.Caller(0)
+		cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", kvPath, "./kv")
+		cmd.Dir = filepath.Dir(self)
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux")
+		kvOut, kvErr = cmd.CombinedOutput()
+	})
+	if kvErr != nil {
+		t.Fatalf("building the fixture service: %v\n%s", kvErr, kvOut)
+	}
+	return kvPath
+}
+
+// Git runs git in dir with an identity that needs no global config.
+func Git(t testing.TB, dir string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("git", args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(),
+		"GIT_AUTHOR_NAME=wtenv test", "GIT_AUTHOR_EMAIL=test@wtenv.invalid",
+		"GIT_COMMITTER_NAME=wtenv test", "GIT_COMMITTER_EMAIL=test@wtenv.invalid",
+		"GIT_CONFIG_NOSYSTEM=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// Repo makes a git repository named name under a temporary directory with
+// the given files committed on branch main, and returns its root.
+func Repo(t testing.TB, name string, files map[string][]byte) string {
+	t.Helper()
+	root := filepath.Join(t.TempDir(), name)
+	for path, body := range files {
+		full := filepath.Join(root, path)
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		mode := os.FileMode(0o644)
+		if strings.HasSuffix(path, "/kv") {
+			mode = 0o755
+		}
+		if err := os.WriteFile(full, body, mode); err != nil {
+			t.Fatal(err)
+		}
+	}
+	Git(t, root, "init", "-q", "-b", "main")
+	Git(t, root, "add", "-A")
+	Git(t, root, "commit", "-q", "-m", "fixture")
+	if real, err := filepath.EvalSymlinks(root); err == nil {
+		root = real
+	}
+	return root
+}
+
+// Worktree adds a linked worktree of repo on a new branch beside it.
+func Worktree(t testing.TB, repo, branch string) string {
+	t.Helper()
+	dir := filepath.Join(filepath.Dir(repo), strings.NewReplacer("/", "-").Replace(branch))
+	Git(t, repo, "worktree", "add", "-q", "-b", branch, dir)
+	return dir
+}
+
+// Cleanup removes, when the test ends, every container, network, volume and
+// image that carries the label dev.wtenv.worktree=<one of roots>. It runs
+// even when the test fails.
+func Cleanup(t testing.TB, roots ...string) {
+	t.Helper()
+	t.Cleanup(func() {
+		api, err := client.New(client.FromEnv)
+		if err != nil {
+			t.Logf("cleanup: %v", err)
+			return
+		}
+		defer api.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		for _, root := range roots {
+			removeLabelled(ctx, t, api, "dev.wtenv.worktree="+root)
+		}
+	})
+}
+
+func removeLabelled(ctx context.Context, t testing.TB, api *client.Client, label string) {
+	f := client.Filters{}.Add("label", label)
+	if cs, err := api.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f}); err == nil {
+		for _, c := range cs.Items {
+			if _, err := api.ContainerRemove(ctx, c.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true}); err != nil {
+				t.Logf("cleanup: container %s: %v", c.ID[:12], err)
+			}
+		}
+	}
+	if ns, err := api.NetworkList(ctx, client.NetworkListOptions{Filters: f}); err == nil {
+		for _, n := range ns.Items {
+			if _, err := api.NetworkRemove(ctx, n.ID, client.NetworkRemoveOptions{}); err != nil {
+				t.Logf("cleanup: network %s: %v", n.Name, err)
+			}
+		}
+	}
+	if vs, err := api.VolumeList(ctx, client.VolumeListOptions{Filters: f}); err == nil {
+		for _, v := range vs.Items {
+			if _, err := api.VolumeRemove(ctx, v.Name, client.VolumeRemoveOptions{Force: true}); err != nil {
+				t.Logf("cleanup: volume %s: %v", v.Name, err)
+			}
+		}
+	}
+	if is, err := api.ImageList(ctx, client.ImageListOptions{Filters: f}); err == nil {
+		for _, im := range is.Items {
+			if _, err := api.ImageRemove(ctx, im.ID, client.ImageRemoveOptions{Force: true, PruneChildren: true}); err != nil {
+				t.Logf("cleanup: image %s: %v", im.ID, err)
+			}
+		}
+	}
+}

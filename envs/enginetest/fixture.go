@@ -1,0 +1,59 @@
+package enginetest
+
+import (
+	"os"
+	"testing"
+)
+
+// FixtureCompose is written the way real projects write their compose
+// files: fixed host ports, a fixed container_name, a named volume and a
+// service_healthy dependency. wtenv must run it unchanged, twice at once.
+const FixtureCompose = `services:
+  store:
+    build: ./kv
+    container_name: store
+    ports:
+      - "8080:8080"
+    volumes:
+      - data:/data
+    healthcheck:
+      test: ["CMD", "/kv", "health"]
+      interval: 1s
+      timeout: 2s
+      retries: 30
+  front:
+    build: ./kv
+    ports:
+      - "3000:8080"
+    environment:
+      UPSTREAM_URL: http://store:8080
+    depends_on:
+      store:
+        condition: service_healthy
+    healthcheck:
+      test: ["CMD", "/kv", "health"]
+      interval: 1s
+      timeout: 2s
+      retries: 30
+volumes:
+  data:
+`
+
+// FixtureDockerfile packs the static fixture binary into an empty image:
+// no registry is needed to build it.
+const FixtureDockerfile = "FROM scratch\nCOPY kv /kv\nENTRYPOINT [\"/kv\"]\n"
+
+// FixtureFiles returns the fixture project's files: compose file,
+// Dockerfile and the static binary.
+func FixtureFiles(t testing.TB) map[string][]byte {
+	t.Helper()
+	bin, err := os.ReadFile(KVBinary(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return map[string][]byte{
+		"compose.yaml":  []byte(FixtureCompose),
+		"kv/Dockerfile": []byte(FixtureDockerfile),
+		"kv/kv":         bin,
+	}
+}

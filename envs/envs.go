@@ -1,0 +1,94 @@
+// Package envs is wtenv's core: for one git worktree it derives the stack's
+// identity (project name, host ports), loads and isolates the worktree's
+// compose project, and drives the engine. The CLI and the MCP tools are thin
+// front ends over the verbs here; both return the same shapes.
+package envs
+
+import (
+	"context"
+	"fmt"
+	"runtime/debug"
+
+	"github.com/wtenv/wtenv/envs/compose"
+	"github.com/wtenv/wtenv/envs/engine"
+	"github.com/wtenv/wtenv/envs/identity"
+	"github.com/wtenv/wtenv/envs/state"
+	"github.com/wtenv/wtenv/envs/worktree"
+)
+
+// Version is wtenv's version, written into the dev.wtenv.version label.
+var Version = moduleVersion()
+
+func moduleVersion() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+// Env is one worktree's environment: its identity, configuration and the
+// engine and state store it uses.
+type Env struct {
+	Worktree worktree.Worktree
+	Project  string         // compose project name
+	Config   compose.Config // wtenv.yaml, zero when absent
+
+	engine *engine.Engine
+	store  *state.Store
+}
+
+// Open binds to the worktree that contains dir and connects to the engine.
+// The caller closes the Env.
+func Open(ctx context.Context, dir string) (*Env, error) {
+	wt, err := worktree.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := compose.LoadConfig(wt.Root)
+	if err != nil {
+		return nil, err
+	}
+	store, err := openStore()
+	if err != nil {
+		return nil, err
+	}
+	eng, err := engine.New(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &Env{
+		Worktree: wt,
+		Project:  identity.ProjectName(wt.Repo, wt.Branch, wt.Root),
+		Config:   cfg,
+		engine:   eng,
+		store:    store,
+	}, nil
+}
+
+// Close releases the engine connection.
+func (e *Env) Close() error { return e.engine.Close() }
+
+// Engine exposes the engine connection to the test runner.
+func (e *Env) Engine() *engine.Engine { return e.engine }
+
+// Store exposes the state store to the memory budget.
+func (e *Env) Store() *state.Store { return e.store }
+
+func openStore() (*state.Store, error) {
+	dir, err := state.DefaultDir()
+	if err != nil {
+		return nil, fmt.Errorf("state directory: %w; set WTENV_STATE_DIR", err)
+	}
+	return state.Open(dir)
+}
+
+// Sentinel errors the front ends classify with errors.Is, re-exported so
+// they need not import the sub-packages.
+var (
+	ErrNotWorktree = worktree.ErrNotWorktree
+	ErrNoCompose   = compose.ErrNoComposeFile
+	ErrUnsupported = compose.ErrUnsupported
+	ErrUnreachable = engine.ErrUnreachable
+	ErrImage       = engine.ErrImage
+	ErrUnhealthy   = engine.ErrUnhealthy
+)

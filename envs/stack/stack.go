@@ -1,0 +1,81 @@
+// Package stack holds the JSON shapes that wtenv's CLI (--json) and its MCP
+// tools (structuredContent) share. They are the contract of DESIGN.md; a
+// field renamed here is a breaking change for every client.
+package stack
+
+// States of a stack or of one of its services.
+const (
+	StateAbsent  = "absent"  // nothing of the stack exists on the engine
+	StatePartial = "partial" // some services run, others are stopped or missing
+	StateRunning = "running" // every service that up starts is running
+	StateStopped = "stopped" // containers exist, none runs
+)
+
+// Stack is one worktree's compose stack as the engine sees it.
+type Stack struct {
+	Project     string    `json:"project" jsonschema:"compose project name derived from repository, branch and worktree path"`
+	Worktree    string    `json:"worktree" jsonschema:"absolute root of the worktree this stack belongs to"`
+	Branch      string    `json:"branch" jsonschema:"branch of the worktree as git spells it"`
+	State       string    `json:"state" jsonschema:"absent, partial, running or stopped"`
+	Services    []Service `json:"services" jsonschema:"one entry per service container"`
+	MemoryBytes int64     `json:"memory_bytes" jsonschema:"measured memory of all the stack's containers"`
+	Warnings    []string  `json:"warnings,omitempty" jsonschema:"rewrites wtenv made to keep the stack isolated, and resources it shares"`
+	Budget      Budget    `json:"budget" jsonschema:"machine-wide memory budget"`
+}
+
+// Service is one service's container.
+type Service struct {
+	Name        string `json:"name"`
+	State       string `json:"state" jsonschema:"container state: created, running, exited, restarting, missing"`
+	Health      string `json:"health,omitempty" jsonschema:"healthy, unhealthy or starting when the service has a healthcheck"`
+	ExitCode    int    `json:"exit_code"`
+	Container   string `json:"container"`
+	Ports       []Port `json:"ports"`
+	MemoryBytes int64  `json:"memory_bytes"`
+}
+
+// Port is one published container port.
+type Port struct {
+	ContainerPort int    `json:"container_port"`
+	Protocol      string `json:"protocol"`
+	HostIP        string `json:"host_ip"`
+	HostPort      int    `json:"host_port"`
+	URL           string `json:"url,omitempty" jsonschema:"http URL on the host for TCP ports"`
+}
+
+// Budget is the machine-wide memory budget. Zero values mean no budget is
+// enforced yet.
+type Budget struct {
+	LimitBytes int64 `json:"limit_bytes"`
+	UsedBytes  int64 `json:"used_bytes"`
+	FreeBytes  int64 `json:"free_bytes"`
+}
+
+// Down reports what a down removed.
+type Down struct {
+	Project string  `json:"project"`
+	Removed Removed `json:"removed"`
+}
+
+// Removed counts removed resources by kind.
+type Removed struct {
+	Containers int `json:"containers"`
+	Networks   int `json:"networks"`
+	Volumes    int `json:"volumes"`
+	Images     int `json:"images"`
+}
+
+// List is every wtenv stack on the engine.
+type List struct {
+	Stacks []Summary `json:"stacks"`
+	Budget Budget    `json:"budget"`
+}
+
+// Summary is one stack in a List.
+type Summary struct {
+	Project     string `json:"project"`
+	Worktree    string `json:"worktree"`
+	Branch      string `json:"branch"`
+	State       string `json:"state"`
+	MemoryBytes int64  `json:"memory_bytes"`
+}

@@ -1,0 +1,99 @@
+// Package state keeps what container labels cannot hold: each project's
+// host port block and its memory history. It is one small JSON file guarded
+// by an OS file lock, so concurrent wtenv processes never lose an update.
+// Losing the file loses no stack; stacks are always found by label.
+package state
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// Version is the format of the state file this package reads and writes.
+const Version = 1
+
+const (
+	fileName = "state.json"
+	lockName = "state.lock"
+)
+
+// ErrCorrupt reports a state file that cannot be decoded.
+var ErrCorrupt = errors.New("corrupt state file")
+
+// ErrNewerVersion reports a state file written by a newer wtenv, which this
+// one must not overwrite.
+var ErrNewerVersion = errors.New("state file written by a newer wtenv")
+
+// PortBlock is a contiguous run of host ports owned by one project.
+type PortBlock struct {
+	Start int `json:"start"`
+	Size  int `json:"size"`
+}
+
+// Project is what the state file remembers about one compose project.
+type Project struct {
+	Worktree   string     `json:"worktree"`
+	Branch     string     `json:"branch,omitempty"`
+	Ports      *PortBlock `json:"ports,omitempty"`
+	PeakMemory int64      `json:"peak_memory_bytes,omitempty"` // used by the memory budget
+	Reserved   int64      `json:"reserved_bytes,omitempty"`    // used by the memory budget
+	UpdatedAt  time.Time  `json:"updated_at"`
+}
+
+// File is the whole state file, keyed by project name.
+type File struct {
+	Version  int                 `json:"version"`
+	Projects map[string]*Project `json:"projects"`
+}
+
+// Store is the state directory. Its methods are safe for concurrent use by
+// goroutines and by separate processes.
+type Store struct {
+	Dir string
+}
+
+// DefaultDir returns $WTENV_STATE_DIR, else $XDG_STATE_HOME/wtenv, else
+// ~/.local/state/wtenv.
+func DefaultDir() (string, error) {
+	if dir := os.Getenv("WTENV_STATE_DIR"); dir != "" {
+		return dir, nil
+	}
+	// The base directory spec says relative XDG paths are invalid and must
+	// be ignored.
+	if xdg := os.Getenv("XDG_STATE_HOME"); filepath.IsAbs(xdg) {
+		return filepath.Join(xdg, "wtenv"), nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("find the state directory: %w; set WTENV_STATE_DIR", err)
+	}
+	return filepath.Join(home, ".local", "state", "wtenv"), nil
+}
+
+// Open returns the store in dir, creating the directory if needed. An empty
+// dir means DefaultDir.
+func Open(dir string) (*Store, error) {
+	if dir == "" {
+		d, err := DefaultDir()
+		if err != nil {
+			return nil, err
+		}
+		dir = d
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("create state directory: %w; set WTENV_STATE_DIR to a writable directory", err)
+	}
+	return &Store{Dir: dir}, nil
+}
+
+// Path is the state file's path.
+func (s *Store) Path() string {
+	return filepath.Join(s.Dir, fileName)
+}
+
+func (s *Store) lockPath() string {
+	return filepath.Join(s.Dir, lockName)
+}

@@ -1,0 +1,119 @@
+package envs
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/wtenv/wtenv/envs/compose"
+	"github.com/wtenv/wtenv/envs/engine"
+	"github.com/wtenv/wtenv/envs/stack"
+)
+
+// UpOptions are the arguments of Up.
+type UpOptions struct {
+	Services []string      // only these and their dependencies; empty: all
+	Build    bool          // rebuild images of build: services
+	Timeout  time.Duration // health wait; 0: 5 minutes
+	Progress func(string)  // step messages; may be nil
+}
+
+// Up brings the worktree's stack up, isolated: its own project name, host
+// port block, container names, networks and volumes. It is idempotent.
+func (e *Env) Up(ctx context.Context, opts UpOptions) (stack.Stack, error) {
+	p, warnings, err := e.load(ctx)
+	if err != nil {
+		return stack.Stack{}, err
+	}
+	if err := e.engine.Up(ctx, p, e.meta(p), engine.UpOptions{
+		Services: opts.Services,
+		Build:    opts.Build,
+		Timeout:  opts.Timeout,
+		Progress: opts.Progress,
+	}); err != nil {
+		return stack.Stack{}, err
+	}
+	st, err := e.status(ctx, p)
+	st.Warnings = warnings
+	return st, err
+}
+
+// load reads the compose project, rejects what the engine cannot run, and
+// isolates it: project name, host ports from the project's block,
+// container names, network and volume names.
+func (e *Env) load(ctx context.Context) (*types.Project, []string, error) {
+	p, err := compose.Load(ctx, e.Worktree.Root, e.Config, e.Project)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := compose.Check(p); err != nil {
+		return nil, nil, err
+	}
+	hostPorts, err := e.assignPorts(ctx, compose.Published(p))
+	if err != nil {
+		return nil, nil, err
+	}
+	res, err := compose.Isolate(p, e.Project, hostPorts)
+	if err != nil {
+		return nil, nil, err
+	}
+	return p, res.Warnings, nil
+}
+
+func (e *Env) meta(p *types.Project) engine.Meta {
+	return engine.Meta{
+		Project:     e.Project,
+		Worktree:    e.Worktree.Root,
+		Branch:      e.Worktree.Branch,
+		ConfigFiles: strings.Join(p.ComposeFiles, ","),
+		Version:     Version,
+	}
+}
+
+// Status reports the worktree's stack. It works without a loadable compose
+// file; with one, services that should run but have no container show as
+// missing.
+func (e *Env) Status(ctx context.Context) (stack.Stack, error) {
+	p, err := compose.Load(ctx, e.Worktree.Root, e.Config, e.Project)
+	if err != nil {
+		p = nil
+	}
+	return e.status(ctx, p)
+}
+
+func (e *Env) status(ctx context.Context, p *types.Project) (stack.Stack, error) {
+	var expected []string
+	if p != nil {
+		expected = p.ServiceNames()
+	}
+	st, err := e.engine.Status(ctx, e.Project, expected)
+	if err != nil {
+		return st, fmt.Errorf("status of %s: %w", e.Project, err)
+	}
+	st.Worktree, st.Branch = e.Worktree.Root, e.Worktree.Branch
+	if st.State == stack.StateAbsent {
+		st.Services = []stack.Service{}
+	}
+	return st, nil
+}
+
+// Down removes the worktree's stack; purge also removes its volumes and
+// built images and forgets its port block.
+func (e *Env) Down(ctx context.Context, purge bool) (stack.Down, error) {
+	r, err := e.engine.Down(ctx, e.Project, purge)
+	out := stack.Down{Project: e.Project, Removed: stack.Removed{Containers: r.Containers, Networks: r.Networks, Volumes: r.Volumes, Images: r.Images}}
+	if err != nil {
+		return out, err
+	}
+	if purge {
+		err = e.releasePorts(ctx)
+	}
+	return out, err
+}
+
+// Logs returns the last tail lines of every service, or of one.
+func (e *Env) Logs(ctx context.Context, service string, tail int) (string, error) {
+	return e.engine.Logs(ctx, e.Project, service, tail)
+}
