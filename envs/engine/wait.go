@@ -38,6 +38,9 @@ func (e *Engine) awaitDependencies(ctx context.Context, p *types.Project, s type
 		name := containerName(p.Name, p.Services[dep])
 		switch d.Condition {
 		case types.ServiceConditionHealthy:
+			if hc := p.Services[dep].HealthCheck; hc == nil || hc.Disable {
+				return fmt.Errorf("%w: service %q depends on %q being healthy, but %q has no healthcheck; add one, or use condition: service_started", ErrUnhealthy, s.Name, dep, dep)
+			}
 			progress(fmt.Sprintf("waiting for %s: healthy (needed by %s)", dep, s.Name))
 			if err := e.waitFor(ctx, dep, name, deadline, wantHealthy); err != nil {
 				return err
@@ -52,13 +55,16 @@ func (e *Engine) awaitDependencies(ctx context.Context, p *types.Project, s type
 	return nil
 }
 
-// awaitHealthy waits until every running service with a healthcheck is
-// healthy, reporting how many are.
+// awaitHealthy waits until every service with a healthcheck is healthy,
+// reporting how many are, and checks that no service without one has
+// already failed.
 func (e *Engine) awaitHealthy(ctx context.Context, p *types.Project, deadline time.Time, progress func(string)) error {
 	var names []string
 	for name, s := range p.Services {
 		if s.HealthCheck != nil && !s.HealthCheck.Disable {
 			names = append(names, name)
+		} else if err := e.checkNotFailed(ctx, name, containerName(p.Name, s)); err != nil {
+			return err
 		}
 	}
 	sort.Strings(names)
@@ -114,6 +120,18 @@ func (e *Engine) waitFor(ctx context.Context, service, name string, deadline tim
 		case <-time.After(pollInterval):
 		}
 	}
+}
+
+// checkNotFailed reports a container that exited with a non-zero code.
+func (e *Engine) checkNotFailed(ctx context.Context, service, name string) error {
+	res, err := e.api.ContainerInspect(ctx, name, client.ContainerInspectOptions{})
+	if err != nil {
+		return fmt.Errorf("service %q: %w", service, err)
+	}
+	if st := res.Container.State; st != nil && st.Status == container.StateExited && st.ExitCode != 0 {
+		return fmt.Errorf("%w: service %q exited with code %d%s", ErrUnhealthy, service, st.ExitCode, e.logTail(ctx, name, 20))
+	}
+	return nil
 }
 
 func lastProbe(h *container.Health) string {

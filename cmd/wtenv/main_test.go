@@ -1,0 +1,125 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/wtenv/wtenv/envs/enginetest"
+	"github.com/wtenv/wtenv/envs/stack"
+)
+
+// cli runs the CLI in-process and returns its exit code and streams.
+func cli(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(context.Background(), args, strings.NewReader(""), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestUsageErrorsExitTwo(t *testing.T) {
+	for _, args := range [][]string{
+		{},
+		{"frobnicate"},
+		{"logs", "--tail", "0"},
+		{"logs", "a", "b"},
+		{"status", "extra"},
+		{"up", "--no-such-flag"},
+	} {
+		code, _, stderr := cli(t, args...)
+		if code != exitUsage {
+			t.Errorf("wtenv %v: exit %d, want %d (stderr %q)", args, code, exitUsage, stderr)
+		}
+		if !strings.Contains(stderr, "usage") {
+			t.Errorf("wtenv %v: stderr lacks usage: %q", args, stderr)
+		}
+	}
+	if code, _, _ := cli(t, "--help"); code != exitOK {
+		t.Errorf("--help: exit %d", code)
+	}
+}
+
+// A user's session: up, status, logs, ls and down in two worktrees through
+// the CLI, with --json shapes on stdout and progress on stderr.
+func TestCLIUpStatusLogsDownInTwoWorktrees(t *testing.T) {
+	enginetest.RequireDocker(t)
+	t.Setenv("WTENV_STATE_DIR", t.TempDir())
+	repo := enginetest.Repo(t, "shop", enginetest.FixtureFiles(t))
+	other := enginetest.Worktree(t, repo, "feature/cli")
+	enginetest.Cleanup(t, repo, other)
+
+	stacks := map[string]stack.Stack{}
+	for _, wt := range []string{repo, other} {
+		code, stdout, stderr := cli(t, "up", "--worktree", wt, "--json")
+		if code != exitOK {
+			t.Fatalf("up in %s: exit %d\n%s", wt, code, stderr)
+		}
+		if !strings.Contains(stderr, "wtenv: starting store") {
+			t.Errorf("no progress on stderr: %q", stderr)
+		}
+		var st stack.Stack
+		if err := json.Unmarshal([]byte(stdout), &st); err != nil {
+			t.Fatalf("up --json is not a Stack: %v\n%s", err, stdout)
+		}
+		stacks[wt] = st
+	}
+	if stacks[repo].Project == stacks[other].Project {
+		t.Fatalf("same project for both worktrees: %s", stacks[repo].Project)
+	}
+	for wt, up := range stacks {
+		code, stdout, stderr := cli(t, "status", "--json", "--worktree", wt)
+		var st stack.Stack
+		if code != exitOK || json.Unmarshal([]byte(stdout), &st) != nil {
+			t.Fatalf("status: exit %d %s %s", code, stdout, stderr)
+		}
+		if st.Project != up.Project || st.State != stack.StateRunning || len(st.Services) != 2 {
+			t.Errorf("status of %s: %+v", wt, st)
+		}
+		code, stdout, _ = cli(t, "logs", "store", "--tail", "5", "--worktree", wt)
+		if code != exitOK || !strings.Contains(stdout, "store | ") || strings.Contains(stdout, "front | ") {
+			t.Errorf("logs store: exit %d\n%s", code, stdout)
+		}
+		code, stdout, _ = cli(t, "status", "--worktree", wt)
+		if code != exitOK || !strings.Contains(stdout, up.Project) || !strings.Contains(stdout, "http://127.0.0.1:") {
+			t.Errorf("human status: %s", stdout)
+		}
+	}
+	code, stdout, _ := cli(t, "ls", "--json")
+	var l stack.List
+	if code != exitOK || json.Unmarshal([]byte(stdout), &l) != nil {
+		t.Fatalf("ls: exit %d %s", code, stdout)
+	}
+	found := 0
+	for _, s := range l.Stacks {
+		if s.Project == stacks[repo].Project || s.Project == stacks[other].Project {
+			found++
+		}
+	}
+	if found != 2 {
+		t.Errorf("ls lists %d of our 2 stacks: %+v", found, l.Stacks)
+	}
+	for _, wt := range []string{repo, other} {
+		code, stdout, stderr := cli(t, "down", "--purge", "--json", "--worktree", wt)
+		var d stack.Down
+		if code != exitOK || json.Unmarshal([]byte(stdout), &d) != nil {
+			t.Fatalf("down: exit %d %s %s", code, stdout, stderr)
+		}
+		if d.Removed.Containers != 2 || d.Removed.Networks != 1 || d.Removed.Volumes != 1 {
+			t.Errorf("down removed %+v", d.Removed)
+		}
+		code, stdout, _ = cli(t, "status", "--json", "--worktree", wt)
+		if code != exitOK || !strings.Contains(stdout, `"state": "absent"`) {
+			t.Errorf("status after down: %s", stdout)
+		}
+	}
+}
+
+func TestOutsideAWorktreeExitsOneWithTheNextStep(t *testing.T) {
+	enginetest.RequireDocker(t)
+	code, _, stderr := cli(t, "status", "--worktree", t.TempDir())
+	if code != exitFailure || !strings.Contains(stderr, "--worktree") {
+		t.Errorf("exit %d, stderr %q", code, stderr)
+	}
+}
