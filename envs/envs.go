@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"runtime/debug"
+	"sync"
 
 	"github.com/wtenv/wtenv/envs/compose"
 	"github.com/wtenv/wtenv/envs/engine"
@@ -35,6 +36,9 @@ type Env struct {
 
 	engine *engine.Engine
 	store  *state.Store
+	// changing serializes Up and Down within one process (an MCP server
+	// may get overlapping calls); Status and Logs need no lock.
+	changing sync.Mutex
 }
 
 // Open binds to the worktree that contains dir and connects to the engine.

@@ -23,6 +23,8 @@ type UpOptions struct {
 // Up brings the worktree's stack up, isolated: its own project name, host
 // port block, container names, networks and volumes. It is idempotent.
 func (e *Env) Up(ctx context.Context, opts UpOptions) (stack.Stack, error) {
+	e.changing.Lock()
+	defer e.changing.Unlock()
 	p, warnings, err := e.load(ctx)
 	if err != nil {
 		return stack.Stack{}, err
@@ -102,6 +104,8 @@ func (e *Env) status(ctx context.Context, p *types.Project) (stack.Stack, error)
 // Down removes the worktree's stack; purge also removes its volumes and
 // built images and forgets its port block.
 func (e *Env) Down(ctx context.Context, purge bool) (stack.Down, error) {
+	e.changing.Lock()
+	defer e.changing.Unlock()
 	r, err := e.engine.Down(ctx, e.Project, purge)
 	out := stack.Down{Project: e.Project, Removed: stack.Removed{Containers: r.Containers, Networks: r.Networks, Volumes: r.Volumes, Images: r.Images}}
 	if err != nil {

@@ -141,7 +141,10 @@ build_base() {
 	# Keep man pages, docs and message translations out (like the official
 	# slim images; dpkg.cfg.d keeps them out of derived images too) and stop
 	# maintainer scripts from starting services (policy-rc.d).
-	if ! mmdebstrap --quiet --variant=minbase --format=tar --hook-dir="$hooks" \
+	# Import untagged and tag only when mmdebstrap succeeded, so a failed or
+	# truncated bootstrap never ends up under the tag.
+	local id
+	if ! id=$(mmdebstrap --quiet --variant=minbase --format=tar --hook-dir="$hooks" \
 		"${include[@]}" \
 		--dpkgopt='path-exclude=/usr/share/man/*' \
 		--dpkgopt='path-exclude=/usr/share/info/*' \
@@ -152,18 +155,26 @@ build_base() {
 		--customize-hook='printf "#!/bin/sh\nexit 101\n" >"$1/usr/sbin/policy-rc.d"; chmod 755 "$1/usr/sbin/policy-rc.d"' \
 		--customize-hook='rm -rf "$1"/usr/share/man/* "$1"/usr/share/info/*; find "$1"/usr/share/doc -mindepth 1 -not -name copyright -not -type d -delete; find "$1"/usr/share/locale -mindepth 1 -maxdepth 1 -not -name locale.alias -exec rm -rf {} +' \
 		"$SUITE" - "${mirrors[@]}" 2>"$WORK/mmdebstrap.log" |
-		docker import -c 'CMD ["bash"]' -c 'ENV LANG=C.UTF-8' -m "debian $SUITE minbase (wtenv images/build.sh)" - "$BASE_TAG" >/dev/null 2>"$WORK/import.log"
+		docker import -c 'CMD ["bash"]' -c 'ENV LANG=C.UTF-8' \
+			-m "debian $SUITE minbase (wtenv images/build.sh)" - 2>"$WORK/import.log")
 	then
+		[ -z "$id" ] || docker rmi "$id" >/dev/null 2>&1 || true
 		tail -n 20 "$WORK/mmdebstrap.log" "$WORK/import.log" >&2
 		die "base image $BASE_TAG (mmdebstrap | docker import)"
 	fi
+	docker tag "$id" "$BASE_TAG" || die "base image: docker tag $BASE_TAG"
 }
 
 # start_build NAME TAG DIR: docker build in the background, log to $WORK/NAME.log
 start_build() {
 	local name=$1 tag=$2 dir=$3
 	log "$name: docker build $tag"
-	docker build --build-arg "BASE=$BASE_TAG" -t "$tag" "$dir" >"$WORK/$name.log" 2>&1 &
+	(
+		rc=0
+		docker build --build-arg "BASE=$BASE_TAG" -t "$tag" "$dir" >"$WORK/$name.log" 2>&1 || rc=$?
+		echo "$SECONDS" >"$WORK/$name.end"
+		exit "$rc"
+	) &
 	PIDS+=($!)
 	eval "PID_$name=\$!"
 }
@@ -176,7 +187,9 @@ BUILT=() KEPT=()
 
 if [ "$FORCE" = 1 ] || ! have_image "$BASE_TAG"; then
 	remember_old "$BASE_TAG"
+	t=$SECONDS
 	build_base
+	log "base: built $BASE_TAG in $((SECONDS - t))s"
 	BUILT+=("$BASE_TAG")
 else
 	log "base: $BASE_TAG exists, keeping it"
@@ -184,6 +197,7 @@ else
 fi
 
 JOBS=()
+BUILD_START=$SECONDS
 for spec in "postgres $PG_TAG" "redis $REDIS_TAG"; do
 	set -- $spec
 	if [ "$FORCE" = 1 ] || ! have_image "$2"; then
@@ -201,7 +215,7 @@ for job in "${JOBS[@]}"; do
 	set -- $job
 	pid_var="PID_$1"
 	if wait "${!pid_var}"; then
-		log "$1: built $2"
+		log "$1: built $2 in $(( $(cat "$WORK/$1.end") - BUILD_START ))s"
 		BUILT+=("$2")
 	else
 		log "$1: docker build failed, last lines of its log:"

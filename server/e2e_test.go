@@ -1,0 +1,276 @@
+package server_test
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/wtenv/wtenv/envs/enginetest"
+	"github.com/wtenv/wtenv/envs/stack"
+)
+
+var (
+	binOnce sync.Once
+	binPath string
+	binErr  error
+	binOut  []byte
+)
+
+// wtenvBinary builds the real binary once per test process.
+func wtenvBinary(t *testing.T) string {
+	t.Helper()
+	binOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "wtenv-bin-")
+		if err != nil {
+			binErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "wtenv")
+		_, self, _, _ := runtime.Caller(0)
+		cmd := exec.Command("go", "build", "-o", binPath, "./cmd/wtenv")
+		cmd.Dir = filepath.Dir(filepath.Dir(self))
+		binOut, binErr = cmd.CombinedOutput()
+	})
+	if binErr != nil {
+		t.Fatalf("building wtenv: %v\n%s", binErr, binOut)
+	}
+	return binPath
+}
+
+// session starts `wtenv serve` in dir with args and connects the official
+// go-sdk client at its default settings; roots are the client's roots.
+type session struct {
+	*mcp.ClientSession
+	mu       sync.Mutex
+	progress []string
+}
+
+func connect(t *testing.T, dir string, roots []string, args ...string) *session {
+	t.Helper()
+	s := &session{}
+	client := mcp.NewClient(&mcp.Implementation{Name: "wtenv-e2e", Version: "1"}, &mcp.ClientOptions{
+		ProgressNotificationHandler: func(_ context.Context, r *mcp.ProgressNotificationClientRequest) {
+			s.mu.Lock()
+			s.progress = append(s.progress, r.Params.Message)
+			s.mu.Unlock()
+		},
+	})
+	for _, r := range roots {
+		client.AddRoots(&mcp.Root{URI: "file://" + r, Name: filepath.Base(r)})
+	}
+	cmd := exec.Command(wtenvBinary(t), append([]string{"serve", "--log-file", filepath.Join(t.TempDir(), "serve.log")}, args...)...)
+	cmd.Dir = dir
+	cmd.Env = os.Environ()
+	cs, err := client.Connect(context.Background(), &mcp.CommandTransport{Command: cmd}, nil)
+	if err != nil {
+		t.Fatalf("connecting to wtenv serve: %v", err)
+	}
+	t.Cleanup(func() { cs.Close() })
+	s.ClientSession = cs
+	return s
+}
+
+// call invokes a tool and decodes its structuredContent into out.
+func (s *session) call(t *testing.T, name string, args map[string]any, out any) *mcp.CallToolResult {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	params := &mcp.CallToolParams{Name: name, Arguments: args}
+	params.SetProgressToken(name + "-progress")
+	res, err := s.CallTool(ctx, params)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	if res.IsError {
+		t.Fatalf("%s returned an error: %s", name, text(res))
+	}
+	if out != nil {
+		b, _ := json.Marshal(res.StructuredContent)
+		if err := json.Unmarshal(b, out); err != nil {
+			t.Fatalf("%s structuredContent: %v\n%s", name, err, b)
+		}
+	}
+	if text(res) == "" {
+		t.Errorf("%s has no text summary", name)
+	}
+	return res
+}
+
+func text(res *mcp.CallToolResult) string {
+	var parts []string
+	for _, c := range res.Content {
+		if tc, ok := c.(*mcp.TextContent); ok {
+			parts = append(parts, tc.Text)
+		}
+	}
+	return strings.Join(parts, "\n")
+}
+
+// Two servers on two worktrees of one repository: each starts, reads and
+// stops only its own stack; env_list from either shows both. The second
+// server starts outside any worktree and binds through the client's roots.
+func TestTwoServersTwoWorktreesOverStdio(t *testing.T) {
+	enginetest.RequireDocker(t)
+	t.Setenv("WTENV_STATE_DIR", t.TempDir())
+	repo := enginetest.Repo(t, "shop", enginetest.FixtureFiles(t))
+	other := enginetest.Worktree(t, repo, "feature/mcp")
+	enginetest.Cleanup(t, repo, other)
+
+	a := connect(t, repo+"/kv", nil)         // bound by its current directory
+	b := connect(t, t.TempDir(), []string{other}) // outside any worktree: bound by roots
+
+	var sa, sb stack.Stack
+	a.call(t, "env_up", nil, &sa)
+	b.call(t, "env_up", map[string]any{"timeout_s": 120}, &sb)
+	if sa.Project == sb.Project || sa.State != stack.StateRunning || sb.State != stack.StateRunning {
+		t.Fatalf("stacks: %s %s, %s %s", sa.Project, sa.State, sb.Project, sb.State)
+	}
+	if sb.Worktree != other || sb.Branch != "feature/mcp" {
+		t.Errorf("roots bound %s on %s, want %s on feature/mcp", sb.Worktree, sb.Branch, other)
+	}
+	for _, s := range []*session{a, b} {
+		s.mu.Lock()
+		got := strings.Join(s.progress, "\n")
+		s.mu.Unlock()
+		for _, want := range []string{"building store", "starting store", "waiting for store: healthy"} {
+			if !strings.Contains(got, want) {
+				t.Errorf("progress lacks %q:\n%s", want, got)
+			}
+		}
+	}
+
+	var st stack.Stack
+	a.call(t, "env_status", nil, &st)
+	if st.Project != sa.Project || len(st.Services) != 2 || st.Services[0].Ports[0].URL == "" {
+		t.Errorf("env_status: %+v", st)
+	}
+	var logs struct {
+		Project string `json:"project"`
+		Text    string `json:"text"`
+	}
+	b.call(t, "env_logs", map[string]any{"service": "store", "tail": 5}, &logs)
+	if logs.Project != sb.Project || !strings.Contains(logs.Text, "store | ") {
+		t.Errorf("env_logs: %+v", logs)
+	}
+	for _, s := range []*session{a, b} {
+		var l stack.List
+		s.call(t, "env_list", nil, &l)
+		seen := map[string]bool{}
+		for _, x := range l.Stacks {
+			seen[x.Project] = true
+		}
+		if !seen[sa.Project] || !seen[sb.Project] {
+			t.Errorf("env_list misses a stack: %+v", l.Stacks)
+		}
+	}
+
+	var d stack.Down
+	a.call(t, "env_down", map[string]any{"purge": true}, &d)
+	if d.Project != sa.Project || d.Removed.Containers != 2 {
+		t.Errorf("env_down: %+v", d)
+	}
+	b.call(t, "env_status", nil, &st)
+	if st.State != stack.StateRunning {
+		t.Errorf("a's env_down touched b: %s", st.State)
+	}
+	a.call(t, "env_status", nil, &st)
+	if st.State != stack.StateAbsent {
+		t.Errorf("after env_down: %s", st.State)
+	}
+	b.call(t, "env_down", map[string]any{"purge": true}, &d)
+}
+
+// Bad arguments and unbound servers come back as isError results that name
+// the argument or the next action.
+func TestErrorsReachTheModel(t *testing.T) {
+	enginetest.RequireDocker(t)
+	t.Setenv("WTENV_STATE_DIR", t.TempDir())
+	repo := enginetest.Repo(t, "empty", map[string][]byte{"README.md": []byte("no compose file here")})
+	s := connect(t, repo, nil)
+	unbound := connect(t, t.TempDir(), nil)
+	ctx := context.Background()
+	cases := []struct {
+		s    *session
+		name string
+		args map[string]any
+		want string
+	}{
+		{s, "env_logs", map[string]any{"tail": 5000}, `argument "tail" must be between 1 and 2000`},
+		{s, "env_logs", map[string]any{"tail": "many"}, `"tail"`},
+		{s, "env_up", map[string]any{"worktree": "/elsewhere"}, `unknown argument "worktree"`},
+		{s, "env_up", nil, "add compose.yaml, or name the files under compose: in wtenv.yaml"},
+		{unbound, "env_status", nil, "--worktree DIR"},
+	}
+	for _, tc := range cases {
+		res, err := tc.s.CallTool(ctx, &mcp.CallToolParams{Name: tc.name, Arguments: tc.args})
+		if err != nil {
+			// The client may reject arguments that break the input schema
+			// before sending; that also names the argument.
+			if !strings.Contains(err.Error(), strings.Trim(tc.want, `"`)) && !strings.Contains(err.Error(), "tail") {
+				t.Errorf("%s %v: %v", tc.name, tc.args, err)
+			}
+			continue
+		}
+		if !res.IsError || !strings.Contains(text(res), tc.want) {
+			t.Errorf("%s %v: isError=%v %q, want %q", tc.name, tc.args, res.IsError, text(res), tc.want)
+		}
+	}
+}
+
+// A cancelled env_up stops; what it had created carries the stack's labels
+// and the next env_down removes all of it.
+func TestCancelledUpIsCleanedByDown(t *testing.T) {
+	enginetest.RequireDocker(t)
+	t.Setenv("WTENV_STATE_DIR", t.TempDir())
+	repo := enginetest.Repo(t, "shop", enginetest.FixtureFiles(t))
+	enginetest.Cleanup(t, repo)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s := &session{}
+	client := mcp.NewClient(&mcp.Implementation{Name: "wtenv-e2e", Version: "1"}, &mcp.ClientOptions{
+		ProgressNotificationHandler: func(_ context.Context, r *mcp.ProgressNotificationClientRequest) {
+			// Cancel once the first container exists, while up still waits
+			// for its health.
+			if strings.HasPrefix(r.Params.Message, "waiting for store") {
+				cancel()
+			}
+		},
+	})
+	cmd := exec.Command(wtenvBinary(t), "serve", "--worktree", repo, "--log-file", filepath.Join(t.TempDir(), "serve.log"))
+	cs, err := client.Connect(context.Background(), &mcp.CommandTransport{Command: cmd}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cs.Close() })
+	s.ClientSession = cs
+
+	params := &mcp.CallToolParams{Name: "env_up"}
+	params.SetProgressToken("up")
+	if _, err := cs.CallTool(ctx, params); err == nil {
+		t.Fatal("cancelled env_up returned no error")
+	}
+	var st stack.Stack
+	s.call(t, "env_status", nil, &st)
+	if st.State == stack.StateAbsent {
+		t.Fatalf("nothing was created before the cancel; the test proves nothing")
+	}
+	var d stack.Down
+	s.call(t, "env_down", nil, &d)
+	if d.Removed.Containers == 0 || d.Removed.Networks != 1 {
+		t.Errorf("env_down after a cancelled up removed %+v", d.Removed)
+	}
+	s.call(t, "env_status", nil, &st)
+	if st.State != stack.StateAbsent {
+		t.Errorf("after env_down: %s %+v", st.State, st.Services)
+	}
+	s.call(t, "env_down", map[string]any{"purge": true}, &d)
+}

@@ -1,0 +1,78 @@
+// Package tools defines wtenv's MCP tools, one file per tool. Each is a
+// thin adapter over the core (package envs): typed arguments in, the same
+// JSON shape the CLI prints with --json out, plus a one-paragraph text
+// summary for models that read only text.
+package tools
+
+import (
+	"context"
+
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+	"github.com/wtenv/wtenv/envs"
+	"github.com/wtenv/wtenv/envs/stack"
+)
+
+// Binding is the one worktree the server serves. No tool argument can name
+// another, so an agent can only see and change its own stack.
+type Binding interface {
+	Env(ctx context.Context, req mcp.CallToolRequest) (*envs.Env, error)
+}
+
+// Tools holds what the handlers need: the binding and the machine-wide
+// listing, which needs no worktree.
+type Tools struct {
+	bind Binding
+	list func(context.Context) (stack.List, error)
+}
+
+// New returns the tools for binding b.
+func New(b Binding) *Tools {
+	return &Tools{bind: b, list: envs.List}
+}
+
+// All returns every tool, in the order clients list them.
+func (t *Tools) All() []server.ServerTool {
+	return []server.ServerTool{t.envUp(), t.envStatus(), t.envLogs(), t.envDown(), t.envList()}
+}
+
+// handler adapts a typed function to an MCP handler: arguments are decoded
+// into A (a decoding error names the argument), the result goes out as
+// structuredContent with a text summary, and an error becomes an isError
+// result whose text is the error's message, which names the next action.
+func handler[A, R any](fn func(ctx context.Context, req mcp.CallToolRequest, args A) (R, string, error)) server.ToolHandlerFunc {
+	return func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		var args A
+		if err := bindArgs(req, &args); err != nil {
+			return mcp.NewToolResultError(err.Error()), nil
+		}
+		res, summary, err := fn(ctx, req, args)
+		if err != nil {
+			return mcp.NewToolResultError(err.Error()), nil
+		}
+		return mcp.NewToolResultStructured(res, summary), nil
+	}
+}
+
+// progress returns a callback that sends notifications/progress for the
+// request when the client asked for progress (a progress token), and does
+// nothing otherwise.
+func progress(ctx context.Context, req mcp.CallToolRequest) func(string) {
+	if req.Params.Meta == nil || req.Params.Meta.ProgressToken == nil {
+		return func(string) {}
+	}
+	token := req.Params.Meta.ProgressToken
+	srv := server.ServerFromContext(ctx)
+	n := 0
+	return func(msg string) {
+		n++
+		if srv == nil {
+			return
+		}
+		_ = srv.SendNotificationToClient(ctx, string(mcp.MethodNotificationProgress), map[string]any{
+			"progressToken": token,
+			"progress":      n,
+			"message":       msg,
+		})
+	}
+}
