@@ -124,7 +124,7 @@ func TestTwoServersTwoWorktreesOverStdio(t *testing.T) {
 	other := enginetest.Worktree(t, repo, "feature/mcp")
 	enginetest.Cleanup(t, repo, other)
 
-	a := connect(t, repo+"/kv", nil)         // bound by its current directory
+	a := connect(t, repo+"/kv", nil)              // bound by its current directory
 	b := connect(t, t.TempDir(), []string{other}) // outside any worktree: bound by roots
 
 	var sa, sb stack.Stack
