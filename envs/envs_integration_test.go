@@ -20,11 +20,8 @@ import (
 // container_name, fixed host ports, a named volume and a service_healthy
 // dependency, run at the same time without touching each other.
 func TestTwoWorktreesRunIsolated(t *testing.T) {
-	enginetest.RequireDocker(t)
-	t.Setenv("WTENV_STATE_DIR", t.TempDir())
-	repo := enginetest.Repo(t, "shop", enginetest.FixtureFiles(t))
-	other := enginetest.Worktree(t, repo, "feature/billing")
-	enginetest.Cleanup(t, repo, other)
+	roots := enginetest.Worktrees(t, "feature/billing")
+	repo, other := roots[0], roots[1]
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 

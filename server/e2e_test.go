@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -17,32 +16,9 @@ import (
 	"github.com/wtenv/wtenv/envs/stack"
 )
 
-var (
-	binOnce sync.Once
-	binPath string
-	binErr  error
-	binOut  []byte
-)
-
 // wtenvBinary builds the real binary once per test process.
 func wtenvBinary(t *testing.T) string {
-	t.Helper()
-	binOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "wtenv-bin-")
-		if err != nil {
-			binErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "wtenv")
-		_, self, _, _ := runtime.Caller(0)
-		cmd := exec.Command("go", "build", "-o", binPath, "./cmd/wtenv")
-		cmd.Dir = filepath.Dir(filepath.Dir(self))
-		binOut, binErr = cmd.CombinedOutput()
-	})
-	if binErr != nil {
-		t.Fatalf("building wtenv: %v\n%s", binErr, binOut)
-	}
-	return binPath
+	return enginetest.Build(t, "cmd/wtenv", false)
 }
 
 // session starts `wtenv serve` in dir with args and connects the official
@@ -118,11 +94,8 @@ func text(res *mcp.CallToolResult) string {
 // stops only its own stack; env_list from either shows both. The second
 // server starts outside any worktree and binds through the client's roots.
 func TestTwoServersTwoWorktreesOverStdio(t *testing.T) {
-	enginetest.RequireDocker(t)
-	t.Setenv("WTENV_STATE_DIR", t.TempDir())
-	repo := enginetest.Repo(t, "shop", enginetest.FixtureFiles(t))
-	other := enginetest.Worktree(t, repo, "feature/mcp")
-	enginetest.Cleanup(t, repo, other)
+	roots := enginetest.Worktrees(t, "feature/mcp")
+	repo, other := roots[0], roots[1]
 
 	a := connect(t, repo+"/kv", nil)              // bound by its current directory
 	b := connect(t, t.TempDir(), []string{other}) // outside any worktree: bound by roots
@@ -228,10 +201,7 @@ func TestErrorsReachTheModel(t *testing.T) {
 // A cancelled env_up stops; what it had created carries the stack's labels
 // and the next env_down removes all of it.
 func TestCancelledUpIsCleanedByDown(t *testing.T) {
-	enginetest.RequireDocker(t)
-	t.Setenv("WTENV_STATE_DIR", t.TempDir())
-	repo := enginetest.Repo(t, "shop", enginetest.FixtureFiles(t))
-	enginetest.Cleanup(t, repo)
+	repo := enginetest.Worktrees(t)[0]
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

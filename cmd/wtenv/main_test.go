@@ -44,11 +44,8 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 // A user's session: up, status, logs, ls and down in two worktrees through
 // the CLI, with --json shapes on stdout and progress on stderr.
 func TestCLIUpStatusLogsDownInTwoWorktrees(t *testing.T) {
-	enginetest.RequireDocker(t)
-	t.Setenv("WTENV_STATE_DIR", t.TempDir())
-	repo := enginetest.Repo(t, "shop", enginetest.FixtureFiles(t))
-	other := enginetest.Worktree(t, repo, "feature/cli")
-	enginetest.Cleanup(t, repo, other)
+	roots := enginetest.Worktrees(t, "feature/cli")
+	repo, other := roots[0], roots[1]
 
 	stacks := map[string]stack.Stack{}
 	for _, wt := range []string{repo, other} {

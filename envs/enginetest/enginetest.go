@@ -41,33 +41,43 @@ func RequireDocker(t testing.TB) {
 }
 
 var (
-	kvOnce sync.Once
-	kvPath string
-	kvErr  error
-	kvOut  []byte
+	buildMu    sync.Mutex
+	buildCache = map[string]string{}
 )
 
-// KVBinary builds the static fixture service once per test process and
-// returns its path.
+// Build compiles the Go package at pkg (relative to the module root) once
+// per test process and returns the binary's path. static builds a
+// CGO_ENABLED=0 linux binary fit for a FROM scratch image.
+func Build(t testing.TB, pkg string, static bool) string {
+	t.Helper()
+	buildMu.Lock()
+	defer buildMu.Unlock()
+	if path, ok := buildCache[pkg]; ok {
+		return path
+	}
+	dir, err := os.MkdirTemp("", "wtenv-build-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, filepath.Base(pkg))
+	_, self, _, _ := runtime.Caller(0)
+	cmd := exec.Command("go", "build", "-trimpath", "-o", path, "./"+pkg)
+	cmd.Dir = filepath.Join(filepath.Dir(self), "..", "..")
+	cmd.Env = os.Environ()
+	if static {
+		cmd.Env = append(cmd.Env, "CGO_ENABLED=0", "GOOS=linux")
+	}
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("building %s: %v\n%s", pkg, err, out)
+	}
+	buildCache[pkg] = path
+	return path
+}
+
+// KVBinary returns the static fixture service.
 func KVBinary(t testing.TB) string {
 	t.Helper()
-	kvOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "wtenv-kv-")
-		if err != nil {
-			kvErr = err
-			return
-		}
-		kvPath = filepath.Join(dir, "kv")
-		_, self, _, _ := runtime.Caller(0)
-		cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", kvPath, "./kv")
-		cmd.Dir = filepath.Dir(self)
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux")
-		kvOut, kvErr = cmd.CombinedOutput()
-	})
-	if kvErr != nil {
-		t.Fatalf("building the fixture service: %v\n%s", kvErr, kvOut)
-	}
-	return kvPath
+	return Build(t, "envs/enginetest/kv", true)
 }
 
 // Git runs git in dir with an identity that needs no global config.

@@ -57,3 +57,19 @@ func FixtureFiles(t testing.TB) map[string][]byte {
 		"kv/kv":         bin,
 	}
 }
+
+// Worktrees is the usual start of an engine test: it requires Docker, gives
+// the test its own state directory, makes the fixture repository (on main)
+// with one linked worktree per extra branch, and removes everything they
+// create when the test ends. It returns the worktree roots, main first.
+func Worktrees(t testing.TB, branches ...string) []string {
+	t.Helper()
+	RequireDocker(t)
+	t.Setenv("WTENV_STATE_DIR", t.TempDir())
+	roots := []string{Repo(t, "shop", FixtureFiles(t))}
+	for _, b := range branches {
+		roots = append(roots, Worktree(t, roots[0], b))
+	}
+	Cleanup(t, roots...)
+	return roots
+}
