@@ -15,5 +15,17 @@ func List(ctx context.Context) (stack.List, error) {
 	}
 	defer eng.Close()
 	stacks, err := eng.List(ctx)
-	return stack.List{Stacks: stacks}, err
+	if err != nil {
+		return stack.List{}, err
+	}
+	store, err := openStore()
+	if err != nil {
+		return stack.List{}, err
+	}
+	f, err := store.Read(ctx)
+	if err != nil {
+		return stack.List{}, err
+	}
+	b, err := budgetSummary(ctx, eng, f, stacks)
+	return stack.List{Stacks: stacks, Budget: b}, err
 }

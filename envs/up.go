@@ -29,12 +29,20 @@ func (e *Env) Up(ctx context.Context, opts UpOptions) (stack.Stack, error) {
 	if err != nil {
 		return stack.Stack{}, err
 	}
+	if err := e.admit(ctx, p); err != nil {
+		return stack.Stack{}, err
+	}
 	if err := e.engine.Up(ctx, p, e.meta(p), engine.UpOptions{
 		Services: opts.Services,
 		Build:    opts.Build,
 		Timeout:  opts.Timeout,
 		Progress: opts.Progress,
 	}); err != nil {
+		// What it created is measured while it runs; the reservation goes.
+		_ = e.release(context.WithoutCancel(ctx))
+		return stack.Stack{}, err
+	}
+	if err := e.started(ctx); err != nil {
 		return stack.Stack{}, err
 	}
 	st, err := e.status(ctx, p)
@@ -98,7 +106,21 @@ func (e *Env) status(ctx context.Context, p *types.Project) (stack.Stack, error)
 	if st.State == stack.StateAbsent {
 		st.Services = []stack.Service{}
 	}
-	return st, nil
+	if st.MemoryBytes > 0 {
+		if err := e.recordPeak(ctx, st.MemoryBytes); err != nil {
+			return st, err
+		}
+	}
+	f, err := e.store.Read(ctx)
+	if err != nil {
+		return st, err
+	}
+	stacks, err := e.engine.List(ctx)
+	if err != nil {
+		return st, err
+	}
+	st.Budget, err = budgetSummary(ctx, e.engine, f, stacks)
+	return st, err
 }
 
 // Down removes the worktree's stack; purge also removes its volumes and
@@ -112,9 +134,9 @@ func (e *Env) Down(ctx context.Context, purge bool) (stack.Down, error) {
 		return out, err
 	}
 	if purge {
-		err = e.releasePorts(ctx)
+		return out, e.releasePorts(ctx)
 	}
-	return out, err
+	return out, e.release(ctx)
 }
 
 // Logs returns the last tail lines of every service, or of one.

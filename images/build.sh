@@ -1,35 +1,46 @@
 #!/usr/bin/env bash
-# Build local stand-ins for the official postgres and redis images from
-# Debian packages, for machines where no container registry is reachable.
+# Build local stand-ins for the official postgres, redis and golang images
+# (postgres and redis from Debian packages, golang from the host's Go
+# toolchain), for machines where no container registry is reachable.
 #
 #   images/build.sh               build missing images, keep existing tags
-#   images/build.sh --force       rebuild all three images
+#   images/build.sh --force       rebuild all four images
 #   images/build.sh --print-tags  print the tags and exit
+#   images/build.sh --print-env   print POSTGRES_IMAGE=... lines and exit
 #
 # Exit status: 0 on success, 1 on failure (the message names the step).
 # Environment:
 #   WTENV_DEBIAN_MIRROR  Debian mirror URI to use instead of the one found in
 #                        the host's apt sources (optional).
+#   WTENV_GO             go command whose GOROOT goes into the golang image
+#                        (default: go on PATH, else /usr/local/go/bin/go).
 set -euo pipefail
 
 SUITE=bookworm
 BASE_TAG=wtenv-local/debian:bookworm
 PG_TAG=wtenv-local/postgres:15
 REDIS_TAG=wtenv-local/redis:7
+GO_MINOR=1.26
+GO_TAG=wtenv-local/golang:$GO_MINOR
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 log() { printf 'build.sh: %s\n' "$*" >&2; }
 die() { log "FAILED: $*"; exit 1; }
 
 usage() {
-	sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+	sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
 }
 
 FORCE=0
 for arg in "$@"; do
 	case "$arg" in
 	--force) FORCE=1 ;;
-	--print-tags) printf '%s\n' "$BASE_TAG" "$PG_TAG" "$REDIS_TAG"; exit 0 ;;
+	--print-tags) printf '%s\n' "$BASE_TAG" "$PG_TAG" "$REDIS_TAG" "$GO_TAG"; exit 0 ;;
+	--print-env)
+		# The variables examples/shop/compose.yaml (and compose files written
+		# like it) read to pick these images instead of the official ones.
+		printf '%s\n' "POSTGRES_IMAGE=$PG_TAG" "REDIS_IMAGE=$REDIS_TAG" "GO_IMAGE=$GO_TAG"
+		exit 0 ;;
 	-h|--help) usage; exit 0 ;;
 	*) usage; die "unknown argument: $arg" ;;
 	esac
@@ -165,13 +176,61 @@ build_base() {
 	docker tag "$id" "$BASE_TAG" || die "base image: docker tag $BASE_TAG"
 }
 
-# start_build NAME TAG DIR: docker build in the background, log to $WORK/NAME.log
+# golang_context prints the directory of a build context for the golang
+# image: images/golang's Dockerfile plus the host's GOROOT as go/. Tests, test
+# data and the API/doc/misc trees are left out (about 75 MB of 270 MB); none
+# of them is read when building or testing code outside the standard
+# library. Sets GO_CONTEXT and GO_VERSION; on failure logs why and returns 1
+# (the other images still build).
+golang_context() {
+	local gobin=${WTENV_GO:-}
+	if [ -z "$gobin" ]; then
+		gobin=$(command -v go 2>/dev/null || true)
+		[ -n "$gobin" ] || gobin=/usr/local/go/bin/go
+	fi
+	if ! [ -x "$gobin" ] && ! command -v "$gobin" >/dev/null 2>&1; then
+		log "golang: no Go toolchain found (install Go $GO_MINOR or set WTENV_GO=/path/to/go)"
+		return 1
+	fi
+	local goroot version arch engine_arch
+	if ! goroot=$("$gobin" env GOROOT) || ! version=$("$gobin" env GOVERSION) || ! arch=$("$gobin" env GOHOSTARCH); then
+		log "golang: $gobin env failed"
+		return 1
+	fi
+	case "$version" in
+	"go$GO_MINOR" | "go$GO_MINOR".*) ;;
+	*) log "golang: $gobin is $version, $GO_TAG needs Go $GO_MINOR.x (set WTENV_GO)"; return 1 ;;
+	esac
+	engine_arch=$(docker info -f '{{.Architecture}}' | sed 's/^x86_64$/amd64/;s/^aarch64$/arm64/')
+	if [ "$arch" != "$engine_arch" ]; then
+		log "golang: $gobin is built for $arch, the engine runs $engine_arch"
+		return 1
+	fi
+	GO_VERSION=${version#go}
+	local ctx="$WORK/golang"
+	mkdir -p "$ctx/go"
+	cp "$HERE/golang/Dockerfile" "$ctx/"
+	if ! tar -C "$goroot" -cf - \
+		--exclude=./test --exclude=./api --exclude=./doc --exclude=./misc \
+		--exclude=testdata --exclude='*_test.go' . |
+		tar -C "$ctx/go" -xf -; then
+		log "golang: copying $goroot into the build context failed"
+		return 1
+	fi
+	GO_CONTEXT=$ctx
+}
+
+# start_build NAME TAG DIR [BUILD-ARG...]: docker build in the background,
+# log to $WORK/NAME.log
 start_build() {
 	local name=$1 tag=$2 dir=$3
+	shift 3
+	local args=() a
+	for a in "$@"; do args+=(--build-arg "$a"); done
 	log "$name: docker build $tag"
 	(
 		rc=0
-		docker build --build-arg "BASE=$BASE_TAG" -t "$tag" "$dir" >"$WORK/$name.log" 2>&1 || rc=$?
+		docker build --build-arg "BASE=$BASE_TAG" "${args[@]}" -t "$tag" "$dir" >"$WORK/$name.log" 2>&1 || rc=$?
 		echo "$SECONDS" >"$WORK/$name.end"
 		exit "$rc"
 	) &
@@ -196,13 +255,19 @@ else
 	KEPT+=("$BASE_TAG")
 fi
 
-JOBS=()
+JOBS=() FAILED=()
 BUILD_START=$SECONDS
-for spec in "postgres $PG_TAG" "redis $REDIS_TAG"; do
+for spec in "postgres $PG_TAG" "redis $REDIS_TAG" "golang $GO_TAG"; do
 	set -- $spec
 	if [ "$FORCE" = 1 ] || ! have_image "$2"; then
 		remember_old "$2"
-		start_build "$1" "$2" "$HERE/$1"
+		if [ "$1" = golang ]; then
+			golang_context || { FAILED+=("$2"); continue; }
+			log "golang: Go $GO_VERSION from its GOROOT, context $(du -sh "$GO_CONTEXT" | cut -f1)"
+			start_build "$1" "$2" "$GO_CONTEXT" "GO_VERSION=$GO_VERSION"
+		else
+			start_build "$1" "$2" "$HERE/$1"
+		fi
 		JOBS+=("$1 $2")
 	else
 		log "$1: $2 exists, keeping it"
@@ -210,7 +275,6 @@ for spec in "postgres $PG_TAG" "redis $REDIS_TAG"; do
 	fi
 done
 
-FAILED=()
 for job in "${JOBS[@]}"; do
 	set -- $job
 	pid_var="PID_$1"

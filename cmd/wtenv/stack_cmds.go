@@ -164,19 +164,31 @@ func printStack(w io.Writer, st stack.Stack) {
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "memory: %s\n", units.BytesSize(float64(st.MemoryBytes)))
+	printBudget(w, st.Budget)
 }
 
 func printList(w io.Writer, l stack.List) {
 	if len(l.Stacks) == 0 {
 		fmt.Fprintln(w, "no wtenv stacks on this engine")
+	} else {
+		tw := tabwriter.NewWriter(w, 0, 2, 2, ' ', 0)
+		fmt.Fprintln(tw, "PROJECT\tSTATE\tMEMORY\tBRANCH\tWORKTREE")
+		for _, s := range l.Stacks {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.Project, s.State, units.BytesSize(float64(s.MemoryBytes)), s.Branch, s.Worktree)
+		}
+		tw.Flush()
+	}
+	printBudget(w, l.Budget)
+}
+
+// printBudget shows the machine's memory budget in one line.
+func printBudget(w io.Writer, b stack.Budget) {
+	if b.LimitBytes <= 0 {
+		fmt.Fprintf(w, "memory budget: none (stacks hold %s)\n", units.BytesSize(float64(b.UsedBytes)))
 		return
 	}
-	tw := tabwriter.NewWriter(w, 0, 2, 2, ' ', 0)
-	fmt.Fprintln(tw, "PROJECT\tSTATE\tMEMORY\tBRANCH\tWORKTREE")
-	for _, s := range l.Stacks {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.Project, s.State, units.BytesSize(float64(s.MemoryBytes)), s.Branch, s.Worktree)
-	}
-	tw.Flush()
+	fmt.Fprintf(w, "memory budget: %s held of %s, %s free (WTENV_MEMORY_BUDGET)\n",
+		units.BytesSize(float64(b.UsedBytes)), units.BytesSize(float64(b.LimitBytes)), units.BytesSize(float64(b.FreeBytes)))
 }
 
 func dash(s string) string {

@@ -185,3 +185,14 @@ func readIgnore(dir string) ([]string, error) {
 	defer f.Close()
 	return ignorefile.ReadAll(f)
 }
+
+// HasImage reports whether ref is on the engine.
+func (e *Engine) HasImage(ctx context.Context, ref string) (bool, error) {
+	id, err := e.imageID(ctx, ref)
+	return id != "", err
+}
+
+// Pull pulls ref from its registry.
+func (e *Engine) Pull(ctx context.Context, ref string) error {
+	return e.pull(ctx, ref)
+}

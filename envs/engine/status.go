@@ -142,3 +142,13 @@ func stackState(svcs []stack.Service) string {
 		return stack.StatePartial
 	}
 }
+
+// MemTotal is the memory the engine reports (on a desktop VM, the VM's:
+// the real limit for containers).
+func (e *Engine) MemTotal(ctx context.Context) (int64, error) {
+	info, err := e.api.Info(ctx, client.InfoOptions{})
+	if err != nil {
+		return 0, fmt.Errorf("engine info: %w", err)
+	}
+	return info.Info.MemTotal, nil
+}

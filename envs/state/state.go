@@ -40,7 +40,11 @@ type Project struct {
 	Ports      *PortBlock `json:"ports,omitempty"`
 	PeakMemory int64      `json:"peak_memory_bytes,omitempty"` // used by the memory budget
 	Reserved   int64      `json:"reserved_bytes,omitempty"`    // used by the memory budget
-	UpdatedAt  time.Time  `json:"updated_at"`
+	// Starting is set from admission until the up that was admitted
+	// returns: while it is set, the reservation counts even though no
+	// container exists yet.
+	Starting  bool      `json:"starting,omitempty"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // File is the whole state file, keyed by project name.

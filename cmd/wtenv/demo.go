@@ -1,0 +1,264 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/docker/go-units"
+	"github.com/wtenv/wtenv/envs"
+	"github.com/wtenv/wtenv/envs/stack"
+	"github.com/wtenv/wtenv/runner"
+)
+
+var demoCmd = command{
+	name:    "demo",
+	summary: "run two isolated copies of the bundled example shop side by side, then remove them",
+	setup: func(fs *flag.FlagSet, g *globals) func(context.Context, []string) error {
+		keep := fs.Bool("keep", false, "leave both stacks running and print how to look at them and remove them")
+		example := fs.String("example", "", "the example product's folder (default: examples/shop of this repository)")
+		skipTests := fs.Bool("skip-tests", false, "do not run the example's test suites")
+		return func(ctx context.Context, args []string) error {
+			if len(args) > 0 {
+				return fmt.Errorf("%w: demo takes no arguments", errUsage)
+			}
+			d := &demo{out: g.stdout, log: g.stderr, keep: *keep, tests: !*skipTests, start: time.Now()}
+			return d.run(ctx, *example)
+		}
+	},
+}
+
+// demo is the scripted tour: prepare images, make a repository of the
+// example with two linked worktrees, bring both stacks up at once through
+// the same core the MCP tools use, prove isolation, run the suites, tear
+// down, and print the timings.
+type demo struct {
+	out, log io.Writer
+	keep     bool
+	tests    bool
+	start    time.Time
+	timings  []string
+	mu       sync.Mutex
+}
+
+func (d *demo) run(ctx context.Context, exampleDir string) error {
+	src, repoRoot, err := findExample(exampleDir)
+	if err != nil {
+		return err
+	}
+	d.say("wtenv demo: two isolated copies of the example shop (%s), side by side", src)
+
+	step := time.Now()
+	source, err := prepareImages(ctx, repoRoot, d.progress("images"))
+	if err != nil {
+		return err
+	}
+	d.say("images: %s", source)
+	d.timed("images", step)
+
+	step = time.Now()
+	tmp, err := os.MkdirTemp("", "wtenv-demo-")
+	if err != nil {
+		return err
+	}
+	roots, err := makeWorktrees(src, tmp, "feature/checkout")
+	if err != nil {
+		os.RemoveAll(tmp)
+		return err
+	}
+	d.say("worktrees: %s (main), %s (feature/checkout)", roots[0], roots[1])
+	d.timed("repository", step)
+
+	envsList := make([]*envs.Env, len(roots))
+	for i, r := range roots {
+		if envsList[i], err = envs.Open(ctx, r); err != nil {
+			os.RemoveAll(tmp)
+			return err
+		}
+		defer envsList[i].Close()
+	}
+	cleanup := func() {
+		if d.keep {
+			return
+		}
+		step := time.Now()
+		cctx := context.WithoutCancel(ctx)
+		for _, e := range envsList {
+			if r, err := e.Down(cctx, true); err != nil {
+				d.say("down %s: %v", e.Project, err)
+			} else {
+				d.say("down %s: removed %d containers, %d networks, %d volumes, %d images", r.Project, r.Removed.Containers, r.Removed.Networks, r.Removed.Volumes, r.Removed.Images)
+			}
+		}
+		os.RemoveAll(tmp)
+		d.timed("down", step)
+	}
+	defer cleanup()
+
+	step = time.Now()
+	stacks, err := d.upAll(ctx, envsList)
+	if err != nil {
+		return err
+	}
+	d.timed("up (both at once)", step)
+	for _, st := range stacks {
+		d.printStack(st)
+	}
+	if err := distinctPorts(stacks); err != nil {
+		return err
+	}
+	d.say("ports: distinct")
+
+	step = time.Now()
+	if err := d.proveIsolation(ctx, stacks); err != nil {
+		return err
+	}
+	d.timed("isolation check", step)
+
+	if d.tests {
+		step = time.Now()
+		if err := d.runSuites(ctx, envsList); err != nil {
+			return err
+		}
+		d.timed("test suites", step)
+	}
+	if d.keep {
+		d.printKeep(envsList, tmp)
+	}
+	defer d.printTimings()
+	return nil
+}
+
+// upAll brings every stack up at the same time.
+func (d *demo) upAll(ctx context.Context, es []*envs.Env) ([]stack.Stack, error) {
+	out := make([]stack.Stack, len(es))
+	errs := make([]error, len(es))
+	var wg sync.WaitGroup
+	for i, e := range es {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out[i], errs[i] = e.Up(ctx, envs.UpOptions{Progress: d.progress(e.Project)})
+		}()
+	}
+	wg.Wait()
+	return out, errors.Join(errs...)
+}
+
+func (d *demo) runSuites(ctx context.Context, es []*envs.Env) error {
+	var failed []string
+	for _, suite := range []string{"unit", "e2e"} {
+		runs := make([]runner.TestRun, len(es))
+		errs := make([]error, len(es))
+		var wg sync.WaitGroup
+		for i, e := range es {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				runs[i], errs[i] = runner.Run(ctx, e, suite, runner.Options{Progress: d.progress(e.Project)})
+			}()
+		}
+		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
+			return err
+		}
+		for i, r := range runs {
+			verdict := "passed"
+			if !r.Passed {
+				verdict = "FAILED"
+				failed = append(failed, es[i].Project+" "+suite)
+			}
+			d.say("tests %s in %s: %s, %s (%s)", suite, es[i].Project, verdict, r.Counts, time.Duration(r.DurationMS)*time.Millisecond)
+		}
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("test suites failed: %s", strings.Join(failed, ", "))
+	}
+	return nil
+}
+
+func (d *demo) printStack(st stack.Stack) {
+	d.say("stack %s (branch %s): %s, %s", st.Project, st.Branch, st.State, units.BytesSize(float64(st.MemoryBytes)))
+	for _, s := range st.Services {
+		var ps []string
+		for _, p := range s.Ports {
+			addr := p.URL
+			if addr == "" {
+				addr = fmt.Sprintf("%s:%d", p.HostIP, p.HostPort)
+			}
+			ps = append(ps, fmt.Sprintf("%s -> %d", addr, p.ContainerPort))
+		}
+		d.say("  %-7s %-8s %-9s %9s  %s", s.Name, s.State, dash(s.Health), units.BytesSize(float64(s.MemoryBytes)), strings.Join(ps, ", "))
+	}
+	for _, w := range st.Warnings {
+		d.say("  note: %s", w)
+	}
+}
+
+func (d *demo) printKeep(es []*envs.Env, tmp string) {
+	d.say("both stacks keep running (--keep). To look at them:")
+	for _, e := range es {
+		d.say("  wtenv status --worktree %s", e.Worktree.Root)
+	}
+	d.say("To remove them:")
+	for _, e := range es {
+		d.say("  wtenv down --purge --worktree %s", e.Worktree.Root)
+	}
+	d.say("  rm -rf %s", tmp)
+}
+
+func (d *demo) timed(what string, since time.Time) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.timings = append(d.timings, fmt.Sprintf("%-18s %s", what, time.Since(since).Round(100*time.Millisecond)))
+}
+
+func (d *demo) printTimings() {
+	d.say("timings:")
+	for _, t := range d.timings {
+		d.say("  %s", t)
+	}
+	d.say("  %-18s %s", "total", time.Since(d.start).Round(100*time.Millisecond))
+}
+
+// say prints a result line on stdout.
+func (d *demo) say(format string, a ...any) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	fmt.Fprintf(d.out, format+"\n", a...)
+}
+
+// progress prints step messages on stderr, prefixed with who is working.
+func (d *demo) progress(who string) func(string) {
+	return func(msg string) {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		fmt.Fprintf(d.log, "wtenv: %s: %s\n", who, msg)
+	}
+}
+
+func findExample(dir string) (src, repoRoot string, err error) {
+	if dir != "" {
+		abs, err := filepath.Abs(dir)
+		return abs, filepath.Dir(filepath.Dir(abs)), err
+	}
+	cwd, err := os.Getwd()
+	if err != nil {
+		return "", "", err
+	}
+	for d := cwd; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "examples", "shop", "compose.yaml")); err == nil {
+			return filepath.Join(d, "examples", "shop"), d, nil
+		}
+		if filepath.Dir(d) == d {
+			return "", "", errors.New("the example product is not here: run the demo from a clone of the wtenv repository (go run ./cmd/wtenv demo), or pass --example DIR")
+		}
+	}
+}

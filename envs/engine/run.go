@@ -1,0 +1,182 @@
+package engine
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"sort"
+
+	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/moby/moby/api/pkg/stdcopy"
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/mount"
+	"github.com/moby/moby/client"
+)
+
+// RunOptions describe a one-off container run from a service definition,
+// as `docker compose run` would make it.
+type RunOptions struct {
+	Service  string
+	Command  []string          // replaces the service's command
+	Env      map[string]string // added to the service's environment
+	Mount    string            // host directory bound at the working directory (the worktree)
+	Output   io.Writer         // stdout and stderr, interleaved
+	Progress func(string)
+}
+
+// DefaultWorkdir is where the worktree is mounted when the service names
+// no working_dir.
+const DefaultWorkdir = "/src"
+
+// RunOneOff runs a one-off container of a service of the project — enabled
+// or under a profile that up does not start — on the stack's networks, so
+// service names resolve to this stack only, and returns its exit code. The
+// container carries the project's labels with com.docker.compose.oneoff=True;
+// it is removed when the run ends, fails, times out or is cancelled (ctx),
+// so none is ever left behind.
+func (e *Engine) RunOneOff(ctx context.Context, p *types.Project, meta Meta, opts RunOptions) (int, error) {
+	progress := serialize(opts.Progress)
+	s, ok := p.Services[opts.Service]
+	if !ok {
+		if s, ok = p.DisabledServices[opts.Service]; !ok {
+			return -1, fmt.Errorf("service %q is not in the compose file; name one of its services in wtenv.yaml's tests: section", opts.Service)
+		}
+	}
+	if err := e.ensureNetworks(ctx, p, meta); err != nil {
+		return -1, err
+	}
+	if err := e.ensureVolumes(ctx, p, meta); err != nil {
+		return -1, err
+	}
+	ref, id, err := e.ensureImage(ctx, p, s, meta, false, progress)
+	if err != nil {
+		return -1, err
+	}
+	spec, err := e.oneOffSpec(p, s, meta, ref, id, opts)
+	if err != nil {
+		return -1, err
+	}
+	res, err := e.api.ContainerCreate(ctx, spec.create)
+	if err != nil {
+		return -1, fmt.Errorf("service %q: creating one-off container: %w", s.Name, err)
+	}
+	// Removal must happen even when ctx is cancelled or timed out.
+	defer e.api.ContainerRemove(context.WithoutCancel(ctx), res.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
+	for name, ep := range spec.extra {
+		if _, err := e.api.NetworkConnect(ctx, name, client.NetworkConnectOptions{Container: res.ID, EndpointConfig: ep}); err != nil {
+			return -1, fmt.Errorf("service %q: connecting to network %s: %w", s.Name, name, err)
+		}
+	}
+	// Wait is registered before start so a fast exit is not missed.
+	wait := e.api.ContainerWait(ctx, res.ID, client.ContainerWaitOptions{Condition: container.WaitConditionNextExit})
+	if _, err := e.api.ContainerStart(ctx, res.ID, client.ContainerStartOptions{}); err != nil {
+		return -1, fmt.Errorf("service %q: starting one-off container: %w", s.Name, err)
+	}
+	progress("running " + s.Name + " one-off container " + spec.create.Name)
+	logs, err := e.api.ContainerLogs(ctx, res.ID, client.ContainerLogsOptions{ShowStdout: true, ShowStderr: true, Follow: true})
+	if err != nil {
+		return -1, err
+	}
+	copied := make(chan error, 1)
+	go func() {
+		defer logs.Close()
+		_, err := stdcopy.StdCopy(opts.Output, opts.Output, logs)
+		copied <- err
+	}()
+	select {
+	case r := <-wait.Result:
+		<-copied // the log stream ends when the container exits
+		if r.Error != nil {
+			return int(r.StatusCode), fmt.Errorf("service %q: %s", s.Name, r.Error.Message)
+		}
+		return int(r.StatusCode), nil
+	case err := <-wait.Error:
+		e.kill(ctx, res.ID)
+		return -1, fmt.Errorf("service %q: waiting for the one-off container: %w", s.Name, err)
+	case <-ctx.Done():
+		e.kill(ctx, res.ID)
+		return -1, ctx.Err()
+	}
+}
+
+func (e *Engine) kill(ctx context.Context, id string) {
+	_, _ = e.api.ContainerKill(context.WithoutCancel(ctx), id, client.ContainerKillOptions{})
+}
+
+// oneOffSpec derives the one-off container from the service: same image,
+// environment, volumes and networks; the given command; the worktree
+// mounted at the working directory; no published ports, no restart.
+func (e *Engine) oneOffSpec(p *types.Project, s types.ServiceConfig, meta Meta, ref, id string, opts RunOptions) (containerSpec, error) {
+	s.Ports = nil
+	s.Restart = ""
+	s.ContainerName = ""
+	s.HealthCheck = &types.HealthCheckConfig{Disable: true}
+	if s.WorkingDir == "" {
+		s.WorkingDir = DefaultWorkdir
+	}
+	if len(opts.Command) > 0 {
+		s.Command = opts.Command
+	}
+	env := types.MappingWithEquals{}
+	for k, v := range s.Environment {
+		env[k] = v
+	}
+	keys := make([]string, 0, len(opts.Env))
+	for k := range opts.Env {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		v := opts.Env[k]
+		env[k] = &v
+	}
+	s.Environment = env
+	labels := meta.labels()
+	for k, v := range s.Labels {
+		labels[k] = v
+	}
+	labels[LabelService] = s.Name
+	labels[LabelNumber] = "1"
+	labels[LabelOneoff] = "True"
+	labels[LabelImage] = id
+	if hash, err := configHash(s); err == nil {
+		labels[LabelConfigHash] = hash
+	}
+	spec, err := specFor(p, s, ref, labels)
+	if err != nil {
+		return spec, err
+	}
+	spec.create.Name = fmt.Sprintf("%s-%s-run-%s", p.Name, s.Name, randomHex(6))
+	if opts.Mount != "" && !mountsAt(spec.create.HostConfig.Mounts, s.WorkingDir) {
+		spec.create.HostConfig.Mounts = append(spec.create.HostConfig.Mounts, mount.Mount{Type: mount.TypeBind, Source: opts.Mount, Target: s.WorkingDir})
+	}
+	spec.create.HostConfig.AutoRemove = false
+	// A one-off answers to no service alias, so it never receives traffic
+	// meant for the stack's own services.
+	for _, ep := range spec.create.NetworkingConfig.EndpointsConfig {
+		ep.Aliases = nil
+	}
+	for _, ep := range spec.extra {
+		ep.Aliases = nil
+	}
+	return spec, nil
+}
+
+// mountsAt reports whether the service already mounts something at target
+// (a compose file often binds the source itself, e.g. ./:/src).
+func mountsAt(ms []mount.Mount, target string) bool {
+	for _, m := range ms {
+		if m.Target == target {
+			return true
+		}
+	}
+	return false
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}

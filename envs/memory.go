@@ -1,0 +1,183 @@
+package envs
+
+import (
+	"context"
+	"os"
+	"time"
+
+	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/shirou/gopsutil/v4/mem"
+	"github.com/wtenv/wtenv/envs/budget"
+	"github.com/wtenv/wtenv/envs/engine"
+	"github.com/wtenv/wtenv/envs/stack"
+	"github.com/wtenv/wtenv/envs/state"
+)
+
+// admissionGrace bounds how long the reservation of a stack that is still
+// starting counts without containers, in case its wtenv process died.
+const admissionGrace = 10 * time.Minute
+
+// memoryLimit is the machine's budget: WTENV_MEMORY_BUDGET, else 80% of the
+// smaller of the engine's memory and, for a local engine, the host's.
+func memoryLimit(ctx context.Context, eng *engine.Engine) (int64, error) {
+	var spec budget.Spec
+	if v := os.Getenv(budget.EnvVar); v != "" {
+		var err error
+		if spec, err = budget.ParseBudget(v); err != nil {
+			return 0, err
+		}
+	}
+	engineTotal, err := eng.MemTotal(ctx)
+	if err != nil {
+		return 0, err
+	}
+	var hostTotal int64
+	if eng.Local() {
+		if vm, err := mem.VirtualMemoryWithContext(ctx); err == nil {
+			hostTotal = int64(vm.Total)
+		}
+	}
+	return budget.Limit(spec, engineTotal, hostTotal), nil
+}
+
+// holders lists the stacks holding memory, except the one named exclude:
+// every stack on the engine that runs (the larger of its reservation and
+// its measured use), plus reservations of stacks still starting. It clears
+// reservations whose containers have vanished for longer than the grace.
+func holders(f *state.File, stacks []stack.Summary, exclude string, now time.Time) []budget.Holder {
+	var out []budget.Holder
+	onEngine := map[string]bool{}
+	for _, s := range stacks {
+		onEngine[s.Project] = true
+		if s.Project == exclude || (s.State != stack.StateRunning && s.State != stack.StatePartial) {
+			continue
+		}
+		h := budget.Holder{Project: s.Project, Branch: s.Branch, Worktree: s.Worktree, State: s.State, Measured: s.MemoryBytes}
+		if p := f.Projects[s.Project]; p != nil {
+			h.Reserved, h.IdleSince = p.Reserved, p.UpdatedAt
+		}
+		out = append(out, h)
+	}
+	for name, p := range f.Projects {
+		if name == exclude || onEngine[name] || p.Reserved == 0 {
+			continue
+		}
+		if !p.Starting || now.Sub(p.UpdatedAt) > admissionGrace {
+			// Its containers vanished (removed by hand, or its up died):
+			// it no longer counts.
+			p.Reserved, p.Starting = 0, false
+			continue
+		}
+		out = append(out, budget.Holder{Project: name, Branch: p.Branch, Worktree: p.Worktree, State: "starting", Reserved: p.Reserved, IdleSince: p.UpdatedAt})
+	}
+	return out
+}
+
+// admit reserves what the project needs under the state file's lock, or
+// refuses with the list of stacks holding memory, before anything is
+// created. Concurrent admissions in separate processes serialize on the
+// lock and see each other's reservations, so together they never overshoot.
+func (e *Env) admit(ctx context.Context, p *types.Project) error {
+	limit, err := memoryLimit(ctx, e.engine)
+	if err != nil {
+		return err
+	}
+	estimate, err := e.Config.Memory.EstimateBytes()
+	if err != nil {
+		return err
+	}
+	var limits []int64
+	for _, s := range p.Services {
+		limits = append(limits, engine.MemoryLimit(s))
+	}
+	return e.store.Update(ctx, func(f *state.File) error {
+		stacks, err := e.engine.List(ctx)
+		if err != nil {
+			return err
+		}
+		self := project(f, e)
+		need, rule := budget.Need(self.PeakMemory, estimate, limits)
+		now := time.Now().UTC()
+		d := budget.Admit(limit, need, holders(f, stacks, e.Project, now))
+		// A stack that already runs holds its memory; up on it only
+		// reconciles, so it is never refused.
+		if !d.Admit && !running(stacks, e.Project) {
+			return budget.Refusal(d, e.Project, rule, now)
+		}
+		self.Reserved, self.Starting, self.UpdatedAt = need, true, now
+		return nil
+	})
+}
+
+func running(stacks []stack.Summary, project string) bool {
+	for _, s := range stacks {
+		if s.Project == project {
+			return s.State == stack.StateRunning || s.State == stack.StatePartial
+		}
+	}
+	return false
+}
+
+// started marks the end of an admitted up: from now on the reservation
+// counts only while the stack has containers.
+func (e *Env) started(ctx context.Context) error {
+	return e.store.Update(ctx, func(f *state.File) error {
+		if p := f.Projects[e.Project]; p != nil {
+			p.Starting, p.UpdatedAt = false, time.Now().UTC()
+		}
+		return nil
+	})
+}
+
+// release drops the project's reservation (down, or a failed up) and keeps
+// its measured peak for the next admission.
+func (e *Env) release(ctx context.Context) error {
+	return e.store.Update(ctx, func(f *state.File) error {
+		if p := f.Projects[e.Project]; p != nil {
+			p.Reserved, p.Starting, p.UpdatedAt = 0, false, time.Now().UTC()
+		}
+		return nil
+	})
+}
+
+// recordPeak keeps the largest memory use measured for the project, which
+// later admissions use as its need. The file is written only when the peak
+// grows.
+func (e *Env) recordPeak(ctx context.Context, measured int64) error {
+	f, err := e.store.Read(ctx)
+	if err != nil {
+		return err
+	}
+	if p := f.Projects[e.Project]; p != nil && p.PeakMemory >= measured {
+		return nil
+	}
+	return e.store.Update(ctx, func(f *state.File) error {
+		p := project(f, e)
+		p.PeakMemory = max(p.PeakMemory, measured)
+		return nil
+	})
+}
+
+// budgetSummary is the budget object of Status and List.
+func budgetSummary(ctx context.Context, eng *engine.Engine, f *state.File, stacks []stack.Summary) (stack.Budget, error) {
+	limit, err := memoryLimit(ctx, eng)
+	if err != nil {
+		return stack.Budget{}, err
+	}
+	b := budget.Summarize(limit, holders(f, stacks, "", time.Now()))
+	return stack.Budget{LimitBytes: b.LimitBytes, UsedBytes: b.UsedBytes, FreeBytes: b.FreeBytes}, nil
+}
+
+// project returns the state entry of e's project, creating it.
+func project(f *state.File, e *Env) *state.Project {
+	if f.Projects == nil {
+		f.Projects = map[string]*state.Project{}
+	}
+	p := f.Projects[e.Project]
+	if p == nil {
+		p = &state.Project{}
+		f.Projects[e.Project] = p
+	}
+	p.Worktree, p.Branch = e.Worktree.Root, e.Worktree.Branch
+	return p
+}

@@ -1,0 +1,21 @@
+package envs
+
+import (
+	"context"
+
+	"github.com/wtenv/wtenv/envs/engine"
+)
+
+// RunOneOff runs a one-off container of one of the stack's services (for
+// test suites), on the stack's networks with the worktree mounted, and
+// returns its exit code. See engine.RunOneOff.
+func (e *Env) RunOneOff(ctx context.Context, opts engine.RunOptions) (int, error) {
+	p, _, err := e.load(ctx)
+	if err != nil {
+		return -1, err
+	}
+	if opts.Mount == "" {
+		opts.Mount = e.Worktree.Root
+	}
+	return e.engine.RunOneOff(ctx, p, e.meta(p), opts)
+}

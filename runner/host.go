@@ -1,0 +1,99 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/wtenv/wtenv/envs"
+	"github.com/wtenv/wtenv/envs/stack"
+)
+
+// runHost runs the suite on the host, in the worktree, with the stack's
+// addresses in the environment: WTENV_<SERVICE>_URL, _HOST and _PORT for
+// each service's first published port, and WTENV_<SERVICE>_<PORT>_URL,
+// _HOST, _PORT for every published container port.
+func runHost(ctx context.Context, env *envs.Env, argv []string, extra map[string]string, out io.Writer) (int, error) {
+	if len(argv) == 0 {
+		return -1, errors.New("the suite's command is empty; set command: in wtenv.yaml")
+	}
+	st, err := env.Status(ctx)
+	if err != nil {
+		return -1, err
+	}
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Dir = env.Worktree.Root
+	cmd.Env = append(os.Environ(), addressEnv(st)...)
+	for k, v := range extra {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	cmd.Stdout, cmd.Stderr = out, out
+	// Its own process group, so a timeout kills the whole tree.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		return -1, fmt.Errorf("starting %s: %w", argv[0], err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		var exit *exec.ExitError
+		if errors.As(err, &exit) {
+			return exit.ExitCode(), nil
+		}
+		return cmd.ProcessState.ExitCode(), err
+	case <-ctx.Done():
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+		}
+		return -1, ctx.Err()
+	}
+}
+
+func addressEnv(st stack.Stack) []string {
+	var out []string
+	for _, s := range st.Services {
+		name := envName(s.Name)
+		for i, p := range s.Ports {
+			host := p.HostIP
+			if host == "" || host == "0.0.0.0" {
+				host = "127.0.0.1"
+			}
+			url := p.URL
+			if url == "" {
+				url = fmt.Sprintf("%s://%s:%d", p.Protocol, host, p.HostPort)
+			}
+			prefixes := []string{fmt.Sprintf("WTENV_%s_%d_", name, p.ContainerPort)}
+			if i == 0 {
+				prefixes = append(prefixes, "WTENV_"+name+"_")
+			}
+			for _, pre := range prefixes {
+				out = append(out, pre+"URL="+url, pre+"HOST="+host, pre+"PORT="+strconv.Itoa(p.HostPort))
+			}
+		}
+	}
+	return out
+}
+
+// envName turns a service name into an environment variable part:
+// "order-api" → "ORDER_API".
+func envName(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z':
+			return r - 'a' + 'A'
+		case r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
+			return r
+		}
+		return '_'
+	}, s)
+}

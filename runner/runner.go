@@ -1,0 +1,209 @@
+// Package runner runs a worktree's test suites (wtenv.yaml tests:) inside
+// that worktree's own stack and returns structured results: counts, the
+// failures with their location and output, a short tail, and the path of
+// the full log.
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/wtenv/wtenv/envs"
+	"github.com/wtenv/wtenv/envs/compose"
+	"github.com/wtenv/wtenv/envs/engine"
+	"github.com/wtenv/wtenv/runner/report"
+)
+
+// DefaultTimeout bounds a run when neither the call nor wtenv.yaml does.
+const DefaultTimeout = 10 * time.Minute
+
+// progressEvery is how often a running suite reports its counts.
+const progressEvery = 3 * time.Second
+
+// ErrNoSuite means wtenv.yaml defines no such suite.
+var ErrNoSuite = errors.New("no such test suite")
+
+// Options are a run's arguments.
+type Options struct {
+	Filter    string        // go-test-json: -run FILTER; every format: WTENV_TEST_FILTER
+	ExtraArgs []string      // appended to the suite's command
+	Timeout   time.Duration // 0: the suite's timeout, else DefaultTimeout
+	Progress  func(string)
+}
+
+// TestRun is the result of one run, the TestRun shape of DESIGN.md.
+type TestRun struct {
+	Suite      string           `json:"suite"`
+	Passed     bool             `json:"passed"`
+	ExitCode   int              `json:"exit_code"`
+	DurationMS int64            `json:"duration_ms"`
+	Counts     report.Counts    `json:"counts"`
+	Failures   []report.Failure `json:"failures"`
+	Omitted    int              `json:"failures_omitted,omitempty" jsonschema:"failures beyond the first 20, not listed"`
+	OutputTail string           `json:"output_tail" jsonschema:"last 4 KB of the output"`
+	LogPath    string           `json:"log_path" jsonschema:"the full output, in the worktree's .wtenv/logs"`
+	TimedOut   bool             `json:"timed_out,omitempty"`
+}
+
+// Run runs the named suite of env's worktree. A failing test is not an
+// error: it is a TestRun with Passed false. Errors are for runs that could
+// not happen (no such suite, stack failed to start, cancelled).
+func Run(ctx context.Context, env *envs.Env, name string, opts Options) (TestRun, error) {
+	suite, ok := env.Config.Tests[name]
+	if !ok {
+		return TestRun{}, fmt.Errorf("%w: wtenv.yaml in %s has no tests.%s; add one with service: (or host: true), command: and format: (see the README)", ErrNoSuite, env.Worktree.Root, name)
+	}
+	progress := opts.Progress
+	if progress == nil {
+		progress = func(string) {}
+	}
+	timeout := opts.Timeout
+	if timeout <= 0 {
+		timeout = time.Duration(suite.Timeout)
+	}
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	if err := ensureNeeds(ctx, env, suite.Needs, progress); err != nil {
+		return TestRun{}, err
+	}
+	reportPath := ""
+	if suite.Report != "" {
+		reportPath = filepath.Join(env.Worktree.Root, suite.Report)
+		os.Remove(reportPath) // a stale report must not pass for this run's
+	}
+	parser, err := report.New(suite.Format, reportPath)
+	if err != nil {
+		return TestRun{}, err
+	}
+	logFile, logPath, err := openLog(env.Worktree.Root, name)
+	if err != nil {
+		return TestRun{}, err
+	}
+	defer logFile.Close()
+	out := &lockedWriter{w: io.MultiWriter(logFile, parser)}
+
+	argv := command(suite, opts)
+	extraEnv := map[string]string{"WTENV_TEST_FILTER": opts.Filter}
+	runCtx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	stop := reportProgress(name, parser, suite.Format, progress)
+	start := time.Now()
+	var code int
+	if suite.Host {
+		code, err = runHost(runCtx, env, argv, extraEnv, out)
+	} else {
+		code, err = env.RunOneOff(runCtx, engine.RunOptions{Service: suite.Service, Command: argv, Env: extraEnv, Output: out, Progress: progress})
+	}
+	stop()
+	run := TestRun{Suite: name, ExitCode: code, DurationMS: time.Since(start).Milliseconds(), LogPath: logPath}
+	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+			run.TimedOut = true
+			fmt.Fprintf(out, "\nwtenv: %s suite timed out after %s and was killed\n", name, timeout)
+		} else {
+			return run, err
+		}
+	}
+	res := parser.Result(code)
+	run.Counts, run.Failures, run.Omitted, run.OutputTail = res.Counts, res.Failures, res.Omitted, res.Tail
+	if run.Failures == nil {
+		run.Failures = []report.Failure{}
+	}
+	if run.TimedOut {
+		run.ExitCode = -1
+		run.Failures = append([]report.Failure{{Name: "timeout", Output: fmt.Sprintf("the %s suite ran longer than %s and was killed; raise timeout_s or tests.%s.timeout in wtenv.yaml", name, timeout, name)}}, run.Failures...)
+	}
+	run.Passed = run.ExitCode == 0 && run.Counts.Failed == 0 && len(run.Failures) == 0 && !run.TimedOut
+	return run, nil
+}
+
+// command is the suite's argv with the filter and extra arguments. For
+// go test's JSON output the filter becomes -run; a shell script (string
+// form) gets them only through the environment.
+func command(s compose.Suite, opts Options) []string {
+	argv := s.Command.Argv()
+	if s.Command.Shell {
+		return argv
+	}
+	if opts.Filter != "" && s.Format == compose.FormatGoTestJSON {
+		argv = append(argv, "-run", opts.Filter)
+	}
+	return append(argv, opts.ExtraArgs...)
+}
+
+// ensureNeeds makes sure the services a suite needs run and are healthy,
+// bringing them up (and whatever they depend on) when they do not.
+func ensureNeeds(ctx context.Context, env *envs.Env, needs []string, progress func(string)) error {
+	if len(needs) == 0 {
+		return nil
+	}
+	st, err := env.Status(ctx)
+	if err != nil {
+		return err
+	}
+	ready := map[string]bool{}
+	for _, s := range st.Services {
+		ready[s.Name] = s.State == "running" && (s.Health == "" || s.Health == "healthy")
+	}
+	var missing []string
+	for _, n := range needs {
+		if !ready[n] {
+			missing = append(missing, n)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	sort.Strings(missing)
+	progress("starting " + strings.Join(missing, ", ") + " for the tests")
+	_, err = env.Up(ctx, envs.UpOptions{Services: slices.Clone(needs), Progress: progress})
+	return err
+}
+
+// reportProgress sends "unit: 37 passed, 1 failed" every few seconds while
+// the suite runs, or the elapsed time when the format does not stream.
+func reportProgress(name string, p report.Parser, format string, progress func(string)) (stop func()) {
+	done := make(chan struct{})
+	start := time.Now()
+	go func() {
+		t := time.NewTicker(progressEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				if format == compose.FormatGoTestJSON || format == compose.FormatTAP {
+					progress(fmt.Sprintf("%s: %s", name, p.Counts()))
+				} else {
+					progress(fmt.Sprintf("%s: running for %s", name, time.Since(start).Round(time.Second)))
+				}
+			}
+		}
+	}()
+	var once sync.Once
+	return func() { once.Do(func() { close(done) }) }
+}
+
+// lockedWriter serializes writes from the container's stdout and stderr
+// copies.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
