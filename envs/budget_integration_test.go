@@ -28,7 +28,8 @@ const fixtureNeed = 2 * budget.DefaultPerService
 // a stack whose containers were removed by hand stops counting.
 func TestBudgetRefusesAdmitsAndReleases(t *testing.T) {
 	roots := enginetest.Worktrees(t, "feature/second")
-	t.Setenv(budget.EnvVar, fmt.Sprint(fixtureNeed+fixtureNeed/2))
+	base := heldByOthers(t)
+	t.Setenv(budget.EnvVar, fmt.Sprint(base+fixtureNeed+fixtureNeed/2))
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	a, b := open(ctx, t, roots[0]), open(ctx, t, roots[1])
@@ -49,7 +50,7 @@ func TestBudgetRefusesAdmitsAndReleases(t *testing.T) {
 		t.Errorf("a refused stack left %d resources", n)
 	}
 	st, err := a.Status(ctx)
-	if err != nil || st.Budget.LimitBytes != fixtureNeed+fixtureNeed/2 || st.Budget.UsedBytes < fixtureNeed {
+	if err != nil || st.Budget.LimitBytes != base+fixtureNeed+fixtureNeed/2 || st.Budget.UsedBytes < base+fixtureNeed {
 		t.Errorf("budget in status: %+v %v", st.Budget, err)
 	}
 
@@ -57,7 +58,7 @@ func TestBudgetRefusesAdmitsAndReleases(t *testing.T) {
 	// the budget so that b's reservation and a's peak no longer fit
 	// together.
 	peak := peakOf(ctx, t, a.Project)
-	t.Setenv(budget.EnvVar, fmt.Sprint(fixtureNeed+peak/2))
+	t.Setenv(budget.EnvVar, fmt.Sprint(base+fixtureNeed+peak/2))
 	if _, err := a.Down(ctx, false); err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +83,8 @@ func TestBudgetIsAtomicAcrossProcesses(t *testing.T) {
 		branches[i] = fmt.Sprintf("agent/%d", i+1)
 	}
 	roots := enginetest.Worktrees(t, branches...)
-	limit := int64(3*fixtureNeed + fixtureNeed/2)
+	base := heldByOthers(t)
+	limit := base + 3*fixtureNeed + fixtureNeed/2
 	t.Setenv(budget.EnvVar, fmt.Sprint(limit))
 	bin := enginetest.Build(t, "cmd/wtenv", false)
 
@@ -141,6 +143,18 @@ func TestBudgetIsAtomicAcrossProcesses(t *testing.T) {
 	if measured > limit || l.Budget.UsedBytes > limit {
 		t.Errorf("measured %d, budget used %d, over the limit %d", measured, l.Budget.UsedBytes, limit)
 	}
+}
+
+// heldByOthers is the memory that stacks already on the engine hold (other
+// tests', other worktrees'): the budgets here are set on top of it. The
+// engine tests run one package at a time (go test -p 1) so it holds still.
+func heldByOthers(t *testing.T) int64 {
+	t.Helper()
+	l, err := envs.List(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l.Budget.UsedBytes
 }
 
 // peakOf reads the measured peak the state file keeps for project.

@@ -100,7 +100,10 @@ func (d *demo) run(ctx context.Context, exampleDir string) error {
 		os.RemoveAll(tmp)
 		d.timed("down", step)
 	}
-	defer cleanup()
+	defer func() {
+		cleanup()
+		d.printTimings()
+	}()
 
 	step = time.Now()
 	stacks, err := d.upAll(ctx, envsList)
@@ -132,7 +135,6 @@ func (d *demo) run(ctx context.Context, exampleDir string) error {
 	if d.keep {
 		d.printKeep(envsList, tmp)
 	}
-	defer d.printTimings()
 	return nil
 }
 

@@ -138,11 +138,19 @@ func distinctPorts(stacks []stack.Stack) error {
 	return nil
 }
 
+// order is the example API's order; newOrder is what it accepts.
 type order struct {
-	ID     int64  `json:"id"`
-	Item   string `json:"item"`
-	Qty    int    `json:"qty"`
-	Status string `json:"status"`
+	ID         int64  `json:"id"`
+	Item       string `json:"item"`
+	Qty        int    `json:"qty"`
+	Status     string `json:"status"`
+	TotalCents *int64 `json:"total_cents"`
+	CreatedAt  string `json:"created_at"`
+}
+
+type newOrder struct {
+	Item string `json:"item"`
+	Qty  int    `json:"qty"`
 }
 
 // proveIsolation places an order through the first stack's API, waits for
@@ -157,21 +165,24 @@ func (d *demo) proveIsolation(ctx context.Context, stacks []stack.Stack) error {
 	if err != nil {
 		return err
 	}
-	item := fmt.Sprintf("demo-widget-%d", time.Now().UnixNano())
-	body, _ := json.Marshal(order{Item: item, Qty: 3})
+	var before []order
+	if err := doJSON(ctx, http.MethodGet, b+"/orders", nil, &before); err != nil {
+		return err
+	}
+	body, _ := json.Marshal(newOrder{Item: "coffee", Qty: 7})
 	var placed order
 	if err := doJSON(ctx, http.MethodPost, a+"/orders", body, &placed); err != nil {
 		return fmt.Errorf("placing an order in %s: %w", stacks[0].Project, err)
 	}
-	d.say("isolation: placed order %d (%s) in %s", placed.ID, item, stacks[0].Project)
+	d.say("isolation: placed order %d (7 × coffee) in %s", placed.ID, stacks[0].Project)
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		var got order
 		if err := doJSON(ctx, http.MethodGet, fmt.Sprintf("%s/orders/%d", a, placed.ID), nil, &got); err != nil {
 			return err
 		}
-		if got.Status == "done" {
-			d.say("isolation: %s's worker completed order %d", stacks[0].Project, placed.ID)
+		if got.Status == "done" && got.TotalCents != nil {
+			d.say("isolation: %s's worker completed order %d: total %d cents", stacks[0].Project, placed.ID, *got.TotalCents)
 			break
 		}
 		if time.Now().After(deadline) {
@@ -184,11 +195,14 @@ func (d *demo) proveIsolation(ctx context.Context, stacks []stack.Stack) error {
 		return err
 	}
 	for _, o := range others {
-		if o.Item == item {
-			return fmt.Errorf("isolation broken: order %q placed in %s is visible in %s", item, stacks[0].Project, stacks[1].Project)
+		if o.CreatedAt == placed.CreatedAt {
+			return fmt.Errorf("isolation broken: order %d placed in %s is visible in %s", placed.ID, stacks[0].Project, stacks[1].Project)
 		}
 	}
-	d.say("isolation: proven — %s has %d orders and not this one", stacks[1].Project, len(others))
+	if len(others) != len(before) {
+		return fmt.Errorf("isolation broken: %s went from %d to %d orders while an order was placed in %s", stacks[1].Project, len(before), len(others), stacks[0].Project)
+	}
+	d.say("isolation: proven — %s still has %d orders, and not this one", stacks[1].Project, len(others))
 	return nil
 }
 

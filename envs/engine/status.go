@@ -88,7 +88,7 @@ func ports(ps []container.PortSummary) []stack.Port {
 			}
 		}
 		if p.Type == "tcp" {
-			port.URL = "http://" + net.JoinHostPort(ip, strconv.Itoa(int(p.PublicPort)))
+			port.URL = scheme(p.PrivatePort) + "://" + net.JoinHostPort(ip, strconv.Itoa(int(p.PublicPort)))
 		}
 		out = append(out, port)
 	}
@@ -99,6 +99,22 @@ func ports(ps []container.PortSummary) []stack.Port {
 		return out[i].HostIP < out[j].HostIP
 	})
 	return dedupe(out)
+}
+
+// wellKnown are container ports whose protocol is not HTTP, so a URL for
+// them names the right scheme (a client can use postgres://… directly).
+var wellKnown = map[uint16]string{
+	5432: "postgres", 6379: "redis", 3306: "mysql", 27017: "mongodb",
+	5672: "amqp", 4222: "nats", 11211: "memcached", 9092: "kafka", 1433: "sqlserver",
+}
+
+// scheme guesses the URL scheme of a container port: HTTP unless the port
+// is a well-known non-HTTP one.
+func scheme(port uint16) string {
+	if s, ok := wellKnown[port]; ok {
+		return s
+	}
+	return "http"
 }
 
 // dedupe drops the IPv6 twin the engine reports for a port bound on all
