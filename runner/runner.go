@@ -105,6 +105,9 @@ func Run(ctx context.Context, env *envs.Env, name string, opts Options) (TestRun
 		code, err = env.RunOneOff(runCtx, engine.RunOptions{Service: suite.Service, Command: argv, Env: extraEnv, Output: out, Progress: progress})
 	}
 	stop()
+	// Sample the stack's memory while it is warm from the run: Status
+	// records a new peak for the memory budget.
+	_, _ = env.Status(context.WithoutCancel(ctx))
 	run := TestRun{Suite: name, ExitCode: code, DurationMS: time.Since(start).Milliseconds(), LogPath: logPath}
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {

@@ -140,14 +140,22 @@ func (d *demo) run(ctx context.Context, exampleDir string) error {
 
 // upAll brings every stack up at the same time.
 func (d *demo) upAll(ctx context.Context, es []*envs.Env) ([]stack.Stack, error) {
-	out := make([]stack.Stack, len(es))
+	return each(es, func(e *envs.Env) (stack.Stack, error) {
+		return e.Up(ctx, envs.UpOptions{Progress: d.progress(e.Project)})
+	})
+}
+
+// each runs fn on every environment at the same time and collects the
+// results in order.
+func each[T any](es []*envs.Env, fn func(*envs.Env) (T, error)) ([]T, error) {
+	out := make([]T, len(es))
 	errs := make([]error, len(es))
 	var wg sync.WaitGroup
 	for i, e := range es {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			out[i], errs[i] = e.Up(ctx, envs.UpOptions{Progress: d.progress(e.Project)})
+			out[i], errs[i] = fn(e)
 		}()
 	}
 	wg.Wait()
@@ -157,18 +165,10 @@ func (d *demo) upAll(ctx context.Context, es []*envs.Env) ([]stack.Stack, error)
 func (d *demo) runSuites(ctx context.Context, es []*envs.Env) error {
 	var failed []string
 	for _, suite := range []string{"unit", "e2e"} {
-		runs := make([]runner.TestRun, len(es))
-		errs := make([]error, len(es))
-		var wg sync.WaitGroup
-		for i, e := range es {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				runs[i], errs[i] = runner.Run(ctx, e, suite, runner.Options{Progress: d.progress(e.Project)})
-			}()
-		}
-		wg.Wait()
-		if err := errors.Join(errs...); err != nil {
+		runs, err := each(es, func(e *envs.Env) (runner.TestRun, error) {
+			return runner.Run(ctx, e, suite, runner.Options{Progress: d.progress(e.Project)})
+		})
+		if err != nil {
 			return err
 		}
 		for i, r := range runs {

@@ -40,7 +40,7 @@ func TestDemo(t *testing.T) {
 		}
 	}
 	for _, suite := range []string{"unit", "e2e"} {
-		if n := len(regexp.MustCompile(`(?m)^tests ` + suite + ` in \S+: passed, [1-9]\d* passed, 0 failed`).FindAllString(out, -1)); n != 2 {
+		if n := len(regexp.MustCompile(`(?m)^tests `+suite+` in \S+: passed, [1-9]\d* passed, 0 failed`).FindAllString(out, -1)); n != 2 {
 			t.Errorf("%s suite passed in %d worktrees, want 2:\n%s", suite, n, out)
 		}
 	}

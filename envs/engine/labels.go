@@ -1,6 +1,9 @@
 package engine
 
-import "github.com/moby/moby/client"
+import (
+	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/moby/moby/client"
+)
 
 // Docker Compose's labels. wtenv writes them on everything it creates so that
 // `docker compose -p <project> ps|logs|down` works on a wtenv stack; compose
@@ -51,6 +54,25 @@ func (m Meta) labels() map[string]string {
 		LabelBranch:       m.Branch,
 		LabelWtenvVersion: m.Version,
 	}
+}
+
+// containerLabels are the labels of a service container: the stack's, the
+// service's own from the compose file, and compose's per-container ones.
+func (m Meta) containerLabels(s types.ServiceConfig, oneoff bool, hash, imageID string) map[string]string {
+	labels := m.labels()
+	for k, v := range s.Labels {
+		labels[k] = v
+	}
+	labels[LabelService] = s.Name
+	labels[LabelNumber] = "1"
+	labels[LabelOneoff] = "False"
+	if oneoff {
+		labels[LabelOneoff] = "True"
+	}
+	labels[LabelConfigHash] = hash
+	labels[LabelImage] = imageID
+	labels[LabelDependsOn] = dependsOnLabel(s)
+	return labels
 }
 
 // projectFilter selects the resources of one wtenv project. Requiring the

@@ -133,18 +133,11 @@ func (e *Engine) oneOffSpec(p *types.Project, s types.ServiceConfig, meta Meta, 
 		env[k] = &v
 	}
 	s.Environment = env
-	labels := meta.labels()
-	for k, v := range s.Labels {
-		labels[k] = v
+	hash, err := configHash(s)
+	if err != nil {
+		return containerSpec{}, err
 	}
-	labels[LabelService] = s.Name
-	labels[LabelNumber] = "1"
-	labels[LabelOneoff] = "True"
-	labels[LabelImage] = id
-	if hash, err := configHash(s); err == nil {
-		labels[LabelConfigHash] = hash
-	}
-	spec, err := specFor(p, s, ref, labels)
+	spec, err := specFor(p, s, ref, meta.containerLabels(s, true, hash, id))
 	if err != nil {
 		return spec, err
 	}

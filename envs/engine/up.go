@@ -133,17 +133,7 @@ func (e *Engine) reconcile(ctx context.Context, p *types.Project, s types.Servic
 			return fmt.Errorf("service %q: removing the outdated container: %w", s.Name, err)
 		}
 	}
-	labels := meta.labels()
-	for k, v := range s.Labels {
-		labels[k] = v
-	}
-	labels[LabelService] = s.Name
-	labels[LabelNumber] = "1"
-	labels[LabelOneoff] = "False"
-	labels[LabelConfigHash] = hash
-	labels[LabelImage] = img.id
-	labels[LabelDependsOn] = dependsOnLabel(s)
-	spec, err := specFor(p, s, img.ref, labels)
+	spec, err := specFor(p, s, img.ref, meta.containerLabels(s, false, hash, img.id))
 	if err != nil {
 		return err
 	}
