@@ -27,17 +27,16 @@ func moduleVersion() string {
 	return "dev"
 }
 
-// Env is one worktree's environment: its identity, configuration and the
-// engine and state store it uses.
+// Env is one worktree's environment: its identity and the engine and
+// state store it uses.
 type Env struct {
 	Worktree worktree.Worktree
-	Project  string         // compose project name
-	Config   compose.Config // wtenv.yaml, zero when absent
+	Project  string // compose project name
 
 	engine *engine.Engine
 	store  *state.Store
 	// changing serializes Up and Down within one process (an MCP server
-	// may get overlapping calls); Status and Logs need no lock.
+	// may get overlapping calls); lockProject does it across processes.
 	changing sync.Mutex
 }
 
@@ -45,10 +44,6 @@ type Env struct {
 // The caller closes the Env.
 func Open(ctx context.Context, dir string) (*Env, error) {
 	wt, err := worktree.Open(dir)
-	if err != nil {
-		return nil, err
-	}
-	cfg, err := compose.LoadConfig(wt.Root)
 	if err != nil {
 		return nil, err
 	}
@@ -63,7 +58,6 @@ func Open(ctx context.Context, dir string) (*Env, error) {
 	return &Env{
 		Worktree: wt,
 		Project:  identity.ProjectName(wt.Repo, wt.Branch, wt.Root),
-		Config:   cfg,
 		engine:   eng,
 		store:    store,
 	}, nil
@@ -72,11 +66,17 @@ func Open(ctx context.Context, dir string) (*Env, error) {
 // Close releases the engine connection.
 func (e *Env) Close() error { return e.engine.Close() }
 
-// Engine exposes the engine connection to the test runner.
-func (e *Env) Engine() *engine.Engine { return e.engine }
+// Config reads wtenv.yaml (zero when absent). It is read on every use, so
+// an edit takes effect at once, and only by the verbs that need it: a
+// broken file never stands in the way of status, logs or down.
+func (e *Env) Config() (compose.Config, error) {
+	return compose.LoadConfig(e.Worktree.Root)
+}
 
-// Store exposes the state store to the memory budget.
-func (e *Env) Store() *state.Store { return e.store }
+// scope names this worktree's stack on the engine.
+func (e *Env) scope() engine.Scope {
+	return engine.Scope{Project: e.Project, Worktree: e.Worktree.Root}
+}
 
 func openStore() (*state.Store, error) {
 	dir, err := state.DefaultDir()

@@ -82,7 +82,11 @@ func (e *Env) admit(ctx context.Context, p *types.Project) error {
 	if err != nil {
 		return err
 	}
-	estimate, err := e.Config.Memory.EstimateBytes()
+	cfg, err := e.Config()
+	if err != nil {
+		return err
+	}
+	estimate, err := cfg.Memory.EstimateBytes()
 	if err != nil {
 		return err
 	}

@@ -25,7 +25,7 @@ func (e *Env) assignPorts(ctx context.Context, refs []compose.PortRef) ([]int, e
 	for _, ref := range refs {
 		udp = udp || ref.Protocol == "udp"
 	}
-	own, err := e.engine.HostPorts(ctx, e.Project)
+	own, err := e.engine.HostPorts(ctx, e.scope())
 	if err != nil {
 		return nil, err
 	}

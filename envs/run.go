@@ -3,6 +3,7 @@ package envs
 import (
 	"context"
 
+	"github.com/wtenv/wtenv/envs/compose"
 	"github.com/wtenv/wtenv/envs/engine"
 )
 
@@ -13,6 +14,13 @@ func (e *Env) RunOneOff(ctx context.Context, opts engine.RunOptions) (int, error
 	p, _, err := e.load(ctx)
 	if err != nil {
 		return -1, err
+	}
+	// Check looked at the services up starts; a test service under another
+	// profile gets the same scrutiny here.
+	if s, ok := p.DisabledServices[opts.Service]; ok {
+		if err := compose.CheckService(s); err != nil {
+			return -1, err
+		}
 	}
 	if opts.Mount == "" {
 		opts.Mount = e.Worktree.Root

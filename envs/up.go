@@ -23,8 +23,11 @@ type UpOptions struct {
 // Up brings the worktree's stack up, isolated: its own project name, host
 // port block, container names, networks and volumes. It is idempotent.
 func (e *Env) Up(ctx context.Context, opts UpOptions) (stack.Stack, error) {
-	e.changing.Lock()
-	defer e.changing.Unlock()
+	unlock, err := e.lockProject(ctx)
+	if err != nil {
+		return stack.Stack{}, err
+	}
+	defer unlock()
 	p, warnings, err := e.load(ctx)
 	if err != nil {
 		return stack.Stack{}, err
@@ -54,7 +57,11 @@ func (e *Env) Up(ctx context.Context, opts UpOptions) (stack.Stack, error) {
 // isolates it: project name, host ports from the project's block,
 // container names, network and volume names.
 func (e *Env) load(ctx context.Context) (*types.Project, []string, error) {
-	p, err := compose.Load(ctx, e.Worktree.Root, e.Config, e.Project)
+	cfg, err := e.Config()
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err := compose.Load(ctx, e.Worktree.Root, cfg, e.Project)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -86,11 +93,28 @@ func (e *Env) meta(p *types.Project) engine.Meta {
 // file; with one, services that should run but have no container show as
 // missing.
 func (e *Env) Status(ctx context.Context) (stack.Stack, error) {
-	p, err := compose.Load(ctx, e.Worktree.Root, e.Config, e.Project)
-	if err != nil {
-		p = nil
+	var warnings []string
+	p, err := e.loadForStatus(ctx)
+	if err == nil {
+		// The rewrites do not depend on the ports, so the warnings come
+		// from isolating a copy with placeholder ones.
+		if res, err := compose.Isolate(p, e.Project, make([]int, len(compose.Published(p)))); err == nil {
+			warnings = res.Warnings
+		}
 	}
-	return e.status(ctx, p)
+	st, err := e.status(ctx, p)
+	st.Warnings = warnings
+	return st, err
+}
+
+// loadForStatus loads the compose project when it can; status works
+// without it.
+func (e *Env) loadForStatus(ctx context.Context) (*types.Project, error) {
+	cfg, err := e.Config()
+	if err != nil {
+		return nil, err
+	}
+	return compose.Load(ctx, e.Worktree.Root, cfg, e.Project)
 }
 
 func (e *Env) status(ctx context.Context, p *types.Project) (stack.Stack, error) {
@@ -98,7 +122,7 @@ func (e *Env) status(ctx context.Context, p *types.Project) (stack.Stack, error)
 	if p != nil {
 		expected = p.ServiceNames()
 	}
-	st, err := e.engine.Status(ctx, e.Project, expected)
+	st, err := e.engine.Status(ctx, e.scope(), expected)
 	if err != nil {
 		return st, fmt.Errorf("status of %s: %w", e.Project, err)
 	}
@@ -126,9 +150,12 @@ func (e *Env) status(ctx context.Context, p *types.Project) (stack.Stack, error)
 // Down removes the worktree's stack; purge also removes its volumes and
 // built images and forgets its port block.
 func (e *Env) Down(ctx context.Context, purge bool) (stack.Down, error) {
-	e.changing.Lock()
-	defer e.changing.Unlock()
-	r, err := e.engine.Down(ctx, e.Project, purge)
+	unlock, err := e.lockProject(ctx)
+	if err != nil {
+		return stack.Down{}, err
+	}
+	defer unlock()
+	r, err := e.engine.Down(ctx, e.scope(), purge)
 	out := stack.Down{Project: e.Project, Removed: stack.Removed{Containers: r.Containers, Networks: r.Networks, Volumes: r.Volumes, Images: r.Images}}
 	if err != nil {
 		return out, err
@@ -141,5 +168,5 @@ func (e *Env) Down(ctx context.Context, purge bool) (stack.Down, error) {
 
 // Logs returns the last tail lines of every service, or of one.
 func (e *Env) Logs(ctx context.Context, service string, tail int) (string, error) {
-	return e.engine.Logs(ctx, e.Project, service, tail)
+	return e.engine.Logs(ctx, e.scope(), service, tail)
 }

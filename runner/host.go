@@ -28,35 +28,30 @@ func runHost(ctx context.Context, env *envs.Env, argv []string, extra map[string
 	if err != nil {
 		return -1, err
 	}
-	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Dir = env.Worktree.Root
 	cmd.Env = append(os.Environ(), addressEnv(st)...)
 	for k, v := range extra {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
 	cmd.Stdout, cmd.Stderr = out, out
-	// Its own process group, so a timeout kills the whole tree.
+	// Its own process group, so a timeout or cancel kills the whole tree;
+	// WaitDelay bounds the wait for pipes a stray grandchild keeps open.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		return -1, fmt.Errorf("starting %s: %w", argv[0], err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		var exit *exec.ExitError
-		if errors.As(err, &exit) {
-			return exit.ExitCode(), nil
-		}
-		return cmd.ProcessState.ExitCode(), err
-	case <-ctx.Done():
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-		}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = 5 * time.Second
+	err = cmd.Run()
+	if ctx.Err() != nil {
 		return -1, ctx.Err()
 	}
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		return exit.ExitCode(), nil
+	}
+	if err != nil {
+		return -1, fmt.Errorf("running %s: %w", argv[0], err)
+	}
+	return 0, nil
 }
 
 func addressEnv(st stack.Stack) []string {

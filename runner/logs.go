@@ -24,10 +24,20 @@ func openLog(root, suite string) (*os.File, string, error) {
 			return nil, "", err
 		}
 	}
-	path := filepath.Join(dir, fmt.Sprintf("%s-%s.log", suite, time.Now().UTC().Format("20060102T150405.000")))
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, "", err
+	stamp := time.Now().UTC().Format("20060102T150405")
+	for i := 1; ; i++ {
+		name := fmt.Sprintf("%s-%s.log", suite, stamp)
+		if i > 1 {
+			name = fmt.Sprintf("%s-%s-%d.log", suite, stamp, i) // two runs in one second
+		}
+		path := filepath.Join(dir, name)
+		f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+		if errors.Is(err, os.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return nil, "", err
+		}
+		return f, path, nil
 	}
-	return f, path, nil
 }

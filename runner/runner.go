@@ -58,7 +58,11 @@ type TestRun struct {
 // error: it is a TestRun with Passed false. Errors are for runs that could
 // not happen (no such suite, stack failed to start, cancelled).
 func Run(ctx context.Context, env *envs.Env, name string, opts Options) (TestRun, error) {
-	suite, ok := env.Config.Tests[name]
+	cfg, err := env.Config()
+	if err != nil {
+		return TestRun{}, err
+	}
+	suite, ok := cfg.Tests[name]
 	if !ok {
 		return TestRun{}, fmt.Errorf("%w: wtenv.yaml in %s has no tests.%s; add one with service: (or host: true), command: and format: (see the README)", ErrNoSuite, env.Worktree.Root, name)
 	}
@@ -79,6 +83,9 @@ func Run(ctx context.Context, env *envs.Env, name string, opts Options) (TestRun
 	reportPath := ""
 	if suite.Report != "" {
 		reportPath = filepath.Join(env.Worktree.Root, suite.Report)
+		if rel, err := filepath.Rel(env.Worktree.Root, reportPath); err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
+			return TestRun{}, fmt.Errorf("tests.%s.report %q leaves the worktree; name a path inside it", name, suite.Report)
+		}
 		os.Remove(reportPath) // a stale report must not pass for this run's
 	}
 	parser, err := report.New(suite.Format, reportPath)
@@ -107,7 +114,11 @@ func Run(ctx context.Context, env *envs.Env, name string, opts Options) (TestRun
 	stop()
 	// Sample the stack's memory while it is warm from the run: Status
 	// records a new peak for the memory budget.
-	_, _ = env.Status(context.WithoutCancel(ctx))
+	if ctx.Err() == nil {
+		sctx, scancel := context.WithTimeout(ctx, 10*time.Second)
+		_, _ = env.Status(sctx)
+		scancel()
+	}
 	run := TestRun{Suite: name, ExitCode: code, DurationMS: time.Since(start).Milliseconds(), LogPath: logPath}
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
@@ -131,11 +142,15 @@ func Run(ctx context.Context, env *envs.Env, name string, opts Options) (TestRun
 }
 
 // command is the suite's argv with the filter and extra arguments. For
-// go test's JSON output the filter becomes -run; a shell script (string
-// form) gets them only through the environment.
+// go test's JSON output the filter becomes -run. A shell script (string
+// form) gets the extra arguments as its positional parameters ("$@") and
+// the filter only through WTENV_TEST_FILTER.
 func command(s compose.Suite, opts Options) []string {
 	argv := s.Command.Argv()
 	if s.Command.Shell {
+		if len(opts.ExtraArgs) > 0 {
+			argv = append(append(argv, "sh"), opts.ExtraArgs...)
+		}
 		return argv
 	}
 	if opts.Filter != "" && s.Format == compose.FormatGoTestJSON {

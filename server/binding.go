@@ -61,7 +61,16 @@ func (b *binding) Env(ctx context.Context, req mcp.CallToolRequest) (*envs.Env, 
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.env != nil {
-		return b.env, nil
+		// A checkout of another branch in the worktree changes the
+		// project: follow it, as the CLI would, rather than serve the
+		// stack of a branch the worktree is no longer on.
+		wt, err := worktree.Open(b.env.Worktree.Root)
+		if err != nil || wt.Branch == b.env.Worktree.Branch {
+			return b.env, nil
+		}
+		b.logger.Info("branch changed", "from", b.env.Worktree.Branch, "to", wt.Branch)
+		b.env.Close()
+		b.env = nil
 	}
 	if b.dir == "" {
 		dir, err := rootDir(ctx)

@@ -6,6 +6,7 @@ package tools
 
 import (
 	"context"
+	"sync"
 
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
@@ -63,8 +64,13 @@ func progress(ctx context.Context, req mcp.CallToolRequest) func(string) {
 	}
 	token := req.Params.Meta.ProgressToken
 	srv := server.ServerFromContext(ctx)
+	// Steps report from several goroutines (a suite's ticker, the engine);
+	// the lock keeps progress values strictly increasing as MCP requires.
+	var mu sync.Mutex
 	n := 0
 	return func(msg string) {
+		mu.Lock()
+		defer mu.Unlock()
 		n++
 		if srv == nil {
 			return

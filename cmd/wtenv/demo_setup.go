@@ -63,8 +63,11 @@ func prepareImages(ctx context.Context, repoRoot string, progress func(string)) 
 	script := filepath.Join(repoRoot, "images", "build.sh")
 	progress("building local images with " + script + " (about a minute the first time)")
 	cmd := exec.CommandContext(ctx, "bash", script)
-	cmd.Stdout, cmd.Stderr = prefixWriter(progress), prefixWriter(progress)
-	if err := cmd.Run(); err != nil {
+	lines := lineWriter(progress)
+	cmd.Stdout, cmd.Stderr = lines, lines
+	err = cmd.Run()
+	lines.Close()
+	if err != nil {
 		return "", fmt.Errorf("no registry answered and %s failed: %w; see its output above", script, err)
 	}
 	out, err := exec.CommandContext(ctx, "bash", script, "--print-env").Output()
@@ -85,16 +88,32 @@ func prepareImages(ctx context.Context, repoRoot string, progress func(string)) 
 	return "local images built from Debian packages, since no registry answered: " + strings.Join(used, ", "), nil
 }
 
-// prefixWriter turns a command's output lines into progress messages.
-func prefixWriter(progress func(string)) io.Writer {
+// lineWriter turns a command's output lines into progress messages until
+// it is closed; Close waits until every line is out.
+func lineWriter(progress func(string)) io.WriteCloser {
 	r, w := io.Pipe()
+	done := make(chan struct{})
 	go func() {
+		defer close(done)
 		s := bufio.NewScanner(r)
+		s.Buffer(make([]byte, 64*1024), 1024*1024)
 		for s.Scan() {
 			progress(s.Text())
 		}
+		io.Copy(io.Discard, r) // never block the writer, even on a huge line
 	}()
-	return w
+	return closer{w, done}
+}
+
+type closer struct {
+	*io.PipeWriter
+	done chan struct{}
+}
+
+func (c closer) Close() error {
+	err := c.PipeWriter.Close()
+	<-c.done
+	return err
 }
 
 // makeWorktrees copies the example into a new git repository on main and

@@ -40,7 +40,7 @@ type globals struct {
 }
 
 func commands() []command {
-	return []command{serveCmd, upCmd, statusCmd, downCmd, logsCmd, testCmd, lsCmd, demoCmd}
+	return []command{serveCmd, upCmd, statusCmd, downCmd, logsCmd, testCmd, lsCmd, gcCmd, demoCmd}
 }
 
 // run is the whole CLI: it parses args, runs one command and returns the

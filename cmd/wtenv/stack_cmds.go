@@ -97,6 +97,7 @@ var logsCmd = command{
 	args:    "[SERVICE]",
 	summary: "print the last log lines of every service, or of one",
 	setup: func(fs *flag.FlagSet, g *globals) func(context.Context, []string) error {
+		fs.BoolVar(&g.json, "json", false, "print the logs as JSON (project, service, tail, text), as env_logs returns them")
 		tail := fs.Int("tail", 100, "lines per service (1-2000)")
 		return func(ctx context.Context, args []string) error {
 			if len(args) > 1 {
@@ -114,8 +115,9 @@ var logsCmd = command{
 				if err != nil {
 					return err
 				}
-				_, err = io.WriteString(g.stdout, text)
-				return err
+				return g.emit(stack.Logs{Project: env.Project, Service: service, Tail: *tail, Text: text}, func(w io.Writer) {
+					io.WriteString(w, text)
+				})
 			})
 		}
 	},

@@ -10,7 +10,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/docker/go-units"
+	"github.com/wtenv/wtenv/envs/budget"
 	"go.yaml.in/yaml/v4"
 )
 
@@ -80,11 +80,12 @@ func (m Memory) EstimateBytes() (int64, error) {
 	if m.Estimate == "" {
 		return 0, nil
 	}
-	n, err := units.RAMInBytes(m.Estimate)
-	if err != nil {
+	// The same size syntax as WTENV_MEMORY_BUDGET: MB is 10^6, MiB 2^20.
+	spec, err := budget.ParseBudget(m.Estimate)
+	if err != nil || spec.Bytes <= 0 {
 		return 0, fmt.Errorf("memory.estimate %q is not a size; write it like 512MiB or 2GiB", m.Estimate)
 	}
-	return n, nil
+	return spec.Bytes, nil
 }
 
 // LoadConfig reads root/wtenv.yaml. A missing file gives the zero Config and

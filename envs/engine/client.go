@@ -61,13 +61,6 @@ func (e *Engine) Close() error { return e.api.Close() }
 // containers' cgroup files can be read directly.
 func (e *Engine) Local() bool { return e.local }
 
-// Host is the engine's address, for messages.
-func (e *Engine) Host() string { return e.host }
-
-// API exposes the SDK client to sibling packages (the test runner) that
-// need calls this package does not wrap.
-func (e *Engine) API() *client.Client { return e.api }
-
 // contextHost returns the endpoint of DOCKER_CONTEXT, or of the docker CLI's
 // current context, or "" for the default context. It reads the CLI's
 // context store directly: metadata lives under

@@ -219,11 +219,13 @@ func portSpecs(s types.ServiceConfig) (network.PortSet, network.PortMap, error) 
 	exposed := network.PortSet{}
 	bindings := network.PortMap{}
 	for _, e := range s.Expose {
-		port, err := network.ParsePort(e)
+		r, err := network.ParsePortRange(e)
 		if err != nil {
 			return nil, nil, fmt.Errorf("service %q: expose %q: %w", s.Name, e, err)
 		}
-		exposed[port] = struct{}{}
+		for port := range r.All() {
+			exposed[port] = struct{}{}
+		}
 	}
 	for _, pc := range s.Ports {
 		proto := pc.Protocol

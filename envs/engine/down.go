@@ -19,9 +19,10 @@ type DownResult struct {
 // built for it. It is idempotent: what is already gone counts as removed
 // work not needed, never as an error. Nothing without the project's labels
 // is touched.
-func (e *Engine) Down(ctx context.Context, project string, purge bool) (DownResult, error) {
+func (e *Engine) Down(ctx context.Context, scope Scope, purge bool) (DownResult, error) {
 	var r DownResult
-	f := projectFilter(project)
+	project := scope.Project
+	f := scope.filter()
 	cs, err := e.api.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f})
 	if err != nil {
 		return r, fmt.Errorf("listing containers of %s: %w", project, err)

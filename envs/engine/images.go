@@ -118,9 +118,6 @@ func (e *Engine) build(ctx context.Context, s types.ServiceConfig, ref string, m
 	defer tar.Close()
 	labels := meta.labels()
 	labels[LabelService] = s.Name
-	for k, v := range b.Labels {
-		labels[k] = v
-	}
 	res, err := e.api.ImageBuild(ctx, tar, client.ImageBuildOptions{
 		Tags:        []string{ref},
 		Dockerfile:  filepath.ToSlash(dockerfile),
@@ -131,7 +128,7 @@ func (e *Engine) build(ctx context.Context, s types.ServiceConfig, ref string, m
 		ForceRemove: true,
 	})
 	if err != nil {
-		return "", fmt.Errorf("%w: service %q: build: %v", ErrImage, s.Name, err)
+		return "", fmt.Errorf("%w: service %q: build: %w", ErrImage, s.Name, err)
 	}
 	defer res.Body.Close()
 	if err := followBuild(res.Body, s.Name, progress); err != nil {

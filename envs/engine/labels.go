@@ -56,13 +56,23 @@ func (m Meta) labels() map[string]string {
 	}
 }
 
+// withOwn merges the compose file's labels with wtenv's own, which win: a
+// label in the file must never move a resource into another project.
+func withOwn(user map[string]string, own map[string]string) map[string]string {
+	out := make(map[string]string, len(user)+len(own))
+	for k, v := range user {
+		out[k] = v
+	}
+	for k, v := range own {
+		out[k] = v
+	}
+	return out
+}
+
 // containerLabels are the labels of a service container: the stack's, the
 // service's own from the compose file, and compose's per-container ones.
 func (m Meta) containerLabels(s types.ServiceConfig, oneoff bool, hash, imageID string) map[string]string {
-	labels := m.labels()
-	for k, v := range s.Labels {
-		labels[k] = v
-	}
+	labels := withOwn(s.Labels, m.labels())
 	labels[LabelService] = s.Name
 	labels[LabelNumber] = "1"
 	labels[LabelOneoff] = "False"
@@ -75,11 +85,26 @@ func (m Meta) containerLabels(s types.ServiceConfig, oneoff bool, hash, imageID 
 	return labels
 }
 
-// projectFilter selects the resources of one wtenv project. Requiring the
-// worktree label as well as the project label means a compose project of
-// the same name that wtenv did not create is never touched.
-func projectFilter(project string) client.Filters {
-	return client.Filters{}.Add("label", LabelProject+"="+project, LabelWorktree)
+// Scope names one worktree's stack. Resources are selected by both the
+// project label and the worktree label, so neither a compose project of
+// the same name that wtenv did not create nor another worktree whose name
+// happens to collide is ever touched.
+type Scope struct {
+	Project  string
+	Worktree string
+}
+
+// Scope is the stack the labels describe.
+func (m Meta) Scope() Scope { return Scope{Project: m.Project, Worktree: m.Worktree} }
+
+// filter selects the scope's resources.
+func (s Scope) filter() client.Filters {
+	return client.Filters{}.Add("label", LabelProject+"="+s.Project, LabelWorktree+"="+s.Worktree)
+}
+
+// services selects the scope's service containers (no one-off runs).
+func (s Scope) services() client.Filters {
+	return s.filter().Add("label", LabelOneoff+"=False")
 }
 
 // wtenvFilter selects every resource wtenv created, of any project.

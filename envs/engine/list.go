@@ -18,11 +18,7 @@ func (e *Engine) List(ctx context.Context) ([]stack.Summary, error) {
 	}
 	byProject := map[string][]stack.Service{}
 	info := map[string]stack.Summary{}
-	var ids []string
-	for _, c := range res.Items {
-		ids = append(ids, c.ID)
-	}
-	mem := e.Memory(ctx, ids)
+	mem := e.Memory(ctx, runningIDs(res.Items))
 	for _, c := range res.Items {
 		p := c.Labels[LabelProject]
 		s := info[p]
@@ -50,8 +46,9 @@ func (e *Engine) List(ctx context.Context) ([]stack.Summary, error) {
 
 // HostPorts lists the host ports the project's containers publish now. It
 // needs one list call, no inspect, so port assignment stays cheap.
-func (e *Engine) HostPorts(ctx context.Context, project string) (map[int]bool, error) {
-	res, err := e.api.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: projectFilter(project)})
+func (e *Engine) HostPorts(ctx context.Context, scope Scope) (map[int]bool, error) {
+	project := scope.Project
+	res, err := e.api.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: scope.filter()})
 	if err != nil {
 		return nil, fmt.Errorf("listing containers of %s: %w", project, err)
 	}

@@ -15,8 +15,9 @@ import (
 
 // Logs returns the last tail lines of each service container of the project
 // (or of one service), each line prefixed with its service name.
-func (e *Engine) Logs(ctx context.Context, project, service string, tail int) (string, error) {
-	f := projectFilter(project).Add("label", LabelOneoff+"=False")
+func (e *Engine) Logs(ctx context.Context, scope Scope, service string, tail int) (string, error) {
+	project := scope.Project
+	f := scope.services()
 	if service != "" {
 		f = f.Add("label", LabelService+"="+service)
 	}

@@ -2,7 +2,9 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"os"
 
 	"github.com/compose-spec/compose-go/v2/types"
 	cerrdefs "github.com/containerd/errdefs"
@@ -18,9 +20,12 @@ func (e *Engine) ensureNetworks(ctx context.Context, p *types.Project, meta Meta
 		switch {
 		case err == nil:
 			if bool(n.External) {
+				if err := foreign("network", n.Name, res.Network.Labels, meta); err != nil {
+					return err
+				}
 				continue
 			}
-			if owner := res.Network.Labels[LabelProject]; owner != p.Name {
+			if owner := res.Network.Labels[LabelProject]; owner != p.Name || res.Network.Labels[LabelWorktree] != meta.Worktree {
 				return fmt.Errorf("network %q already exists and does not belong to project %s (owner: %q); remove it or rename the network in the compose file", n.Name, p.Name, owner)
 			}
 			continue
@@ -29,11 +34,8 @@ func (e *Engine) ensureNetworks(ctx context.Context, p *types.Project, meta Meta
 		case bool(n.External):
 			return fmt.Errorf("external network %q does not exist; create it with `docker network create %s`", n.Name, n.Name)
 		}
-		labels := meta.labels()
+		labels := withOwn(n.Labels, meta.labels())
 		labels[LabelNetwork] = key
-		for k, v := range n.Labels {
-			labels[k] = v
-		}
 		_, err = e.api.NetworkCreate(ctx, n.Name, client.NetworkCreateOptions{
 			Driver:     n.Driver,
 			Options:    n.DriverOpts,
@@ -56,9 +58,12 @@ func (e *Engine) ensureVolumes(ctx context.Context, p *types.Project, meta Meta)
 		switch {
 		case err == nil:
 			if bool(v.External) {
+				if err := foreign("volume", v.Name, res.Volume.Labels, meta); err != nil {
+					return err
+				}
 				continue
 			}
-			if owner := res.Volume.Labels[LabelProject]; owner != p.Name {
+			if owner := res.Volume.Labels[LabelProject]; owner != p.Name || res.Volume.Labels[LabelWorktree] != meta.Worktree {
 				return fmt.Errorf("volume %q already exists and does not belong to project %s (owner: %q); remove it or rename the volume in the compose file", v.Name, p.Name, owner)
 			}
 			continue
@@ -67,11 +72,8 @@ func (e *Engine) ensureVolumes(ctx context.Context, p *types.Project, meta Meta)
 		case bool(v.External):
 			return fmt.Errorf("external volume %q does not exist; create it with `docker volume create %s`", v.Name, v.Name)
 		}
-		labels := meta.labels()
+		labels := withOwn(v.Labels, meta.labels())
 		labels[LabelVolume] = key
-		for k, val := range v.Labels {
-			labels[k] = val
-		}
 		_, err = e.api.VolumeCreate(ctx, client.VolumeCreateOptions{
 			Name:       v.Name,
 			Driver:     v.Driver,
@@ -80,6 +82,37 @@ func (e *Engine) ensureVolumes(ctx context.Context, p *types.Project, meta Meta)
 		})
 		if err != nil {
 			return fmt.Errorf("creating volume %q: %w", v.Name, err)
+		}
+	}
+	return nil
+}
+
+// foreign refuses an external network or volume that belongs to another
+// worktree's stack: declaring it external must not be a way into another
+// agent's network or data.
+func foreign(kind, name string, labels map[string]string, meta Meta) error {
+	wt, ok := labels[LabelWorktree]
+	if !ok || wt == meta.Worktree {
+		return nil
+	}
+	return fmt.Errorf("external %s %q belongs to the wtenv stack of worktree %s; a stack may not join another worktree's %s — use a %s no wtenv stack owns", kind, name, wt, kind, kind)
+}
+
+// createHostPaths creates missing bind-mount sources the compose file's
+// short syntax asks for (create_host_path), as compose does; the API's
+// mounts do not create them. Only a local engine shares this filesystem.
+func (e *Engine) createHostPaths(s types.ServiceConfig) error {
+	if !e.local {
+		return nil
+	}
+	for _, v := range s.Volumes {
+		if v.Type != types.VolumeTypeBind || v.Bind == nil || !v.Bind.CreateHostPath {
+			continue
+		}
+		if _, err := os.Stat(v.Source); errors.Is(err, os.ErrNotExist) {
+			if err := os.MkdirAll(v.Source, 0o755); err != nil {
+				return fmt.Errorf("service %q: creating bind mount source %s: %w", s.Name, v.Source, err)
+			}
 		}
 	}
 	return nil

@@ -58,6 +58,9 @@ func (e *Engine) RunOneOff(ctx context.Context, p *types.Project, meta Meta, opt
 	if err != nil {
 		return -1, err
 	}
+	if err := e.createHostPaths(s); err != nil {
+		return -1, err
+	}
 	res, err := e.api.ContainerCreate(ctx, spec.create)
 	if err != nil {
 		return -1, fmt.Errorf("service %q: creating one-off container: %w", s.Name, err)
@@ -81,22 +84,37 @@ func (e *Engine) RunOneOff(ctx context.Context, p *types.Project, meta Meta, opt
 	}
 	copied := make(chan error, 1)
 	go func() {
-		defer logs.Close()
 		_, err := stdcopy.StdCopy(opts.Output, opts.Output, logs)
 		copied <- err
 	}()
+	defer logs.Close()
+	// Every path waits for the log copy to end, so nothing is written to
+	// Output after RunOneOff returns.
 	select {
 	case r := <-wait.Result:
-		<-copied // the log stream ends when the container exits
+		// The log stream ends when the container exits.
+		select {
+		case <-copied:
+		case <-ctx.Done():
+			logs.Close()
+			<-copied
+		}
 		if r.Error != nil {
 			return int(r.StatusCode), fmt.Errorf("service %q: %s", s.Name, r.Error.Message)
 		}
 		return int(r.StatusCode), nil
 	case err := <-wait.Error:
 		e.kill(ctx, res.ID)
+		logs.Close()
+		<-copied
+		if ctx.Err() != nil {
+			return -1, ctx.Err()
+		}
 		return -1, fmt.Errorf("service %q: waiting for the one-off container: %w", s.Name, err)
 	case <-ctx.Done():
 		e.kill(ctx, res.ID)
+		logs.Close()
+		<-copied
 		return -1, ctx.Err()
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
 	"github.com/wtenv/wtenv/envs/stack"
@@ -15,20 +16,20 @@ import (
 // Status reports the project's service containers. expected names the
 // services up would start (from the compose file), so a missing one shows
 // as "missing" and the stack as partial; nil when the file is unknown.
-func (e *Engine) Status(ctx context.Context, project string, expected []string) (stack.Stack, error) {
+func (e *Engine) Status(ctx context.Context, scope Scope, expected []string) (stack.Stack, error) {
+	project := scope.Project
 	st := stack.Stack{Project: project, Services: []stack.Service{}}
-	res, err := e.api.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: projectFilter(project).Add("label", LabelOneoff+"=False")})
+	res, err := e.api.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: scope.services()})
 	if err != nil {
 		return st, fmt.Errorf("listing containers of %s: %w", project, err)
 	}
-	ids := make([]string, len(res.Items))
-	for i, c := range res.Items {
-		ids[i] = c.ID
-	}
-	mem := e.Memory(ctx, ids)
+	mem := e.Memory(ctx, runningIDs(res.Items))
 	seen := map[string]bool{}
 	for _, c := range res.Items {
 		svc, err := e.service(ctx, c)
+		if cerrdefs.IsNotFound(err) {
+			continue // removed since the list call (a down elsewhere)
+		}
 		if err != nil {
 			return st, err
 		}
@@ -50,6 +51,18 @@ func (e *Engine) Status(ctx context.Context, project string, expected []string) 
 	return st, nil
 }
 
+// runningIDs lists the running containers: only they have memory to
+// measure, and asking the stats API about the others costs a second each.
+func runningIDs(cs []container.Summary) []string {
+	var ids []string
+	for _, c := range cs {
+		if c.State == container.StateRunning {
+			ids = append(ids, c.ID)
+		}
+	}
+	return ids
+}
+
 // stateMissing marks a service that should run but has no container.
 const stateMissing = "missing"
 
@@ -64,6 +77,7 @@ func (e *Engine) service(ctx context.Context, c container.Summary) (stack.Servic
 	if err != nil {
 		return svc, fmt.Errorf("inspecting %s: %w", svc.Container, err)
 	}
+
 	if s := insp.Container.State; s != nil {
 		svc.ExitCode = s.ExitCode
 		if s.Health != nil {

@@ -47,7 +47,7 @@ func (e *Engine) Up(ctx context.Context, p *types.Project, meta Meta, opts UpOpt
 	if err != nil {
 		return err
 	}
-	existing, err := e.serviceContainers(ctx, p.Name)
+	existing, err := e.serviceContainers(ctx, meta.Scope())
 	if err != nil {
 		return err
 	}
@@ -101,10 +101,10 @@ type imageRef struct{ ref, id string }
 
 // serviceContainers maps service name to its existing (non one-off)
 // container of the project.
-func (e *Engine) serviceContainers(ctx context.Context, project string) (map[string]container.Summary, error) {
-	res, err := e.api.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: projectFilter(project).Add("label", LabelOneoff+"=False")})
+func (e *Engine) serviceContainers(ctx context.Context, scope Scope) (map[string]container.Summary, error) {
+	res, err := e.api.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: scope.services()})
 	if err != nil {
-		return nil, fmt.Errorf("listing containers of %s: %w", project, err)
+		return nil, fmt.Errorf("listing containers of %s: %w", scope.Project, err)
 	}
 	out := map[string]container.Summary{}
 	for _, c := range res.Items {
@@ -135,6 +135,9 @@ func (e *Engine) reconcile(ctx context.Context, p *types.Project, s types.Servic
 	}
 	spec, err := specFor(p, s, img.ref, meta.containerLabels(s, false, hash, img.id))
 	if err != nil {
+		return err
+	}
+	if err := e.createHostPaths(s); err != nil {
 		return err
 	}
 	progress("creating " + s.Name)

@@ -79,3 +79,19 @@ type Summary struct {
 	State       string `json:"state"`
 	MemoryBytes int64  `json:"memory_bytes"`
 }
+
+// Logs is the last lines of a stack's services.
+type Logs struct {
+	Project string `json:"project"`
+	Service string `json:"service,omitempty"`
+	Tail    int    `json:"tail"`
+	Text    string `json:"text" jsonschema:"log lines, each prefixed with its service name"`
+}
+
+// GC reports what gc removed, or would remove with --dry-run: the stacks
+// whose worktree no longer exists, and the state entries left by them.
+type GC struct {
+	DryRun    bool      `json:"dry_run"`
+	Stacks    []Summary `json:"stacks"`
+	Forgotten []string  `json:"forgotten"`
+}
