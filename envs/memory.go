@@ -49,11 +49,16 @@ func holders(f *state.File, stacks []stack.Summary, exclude string, now time.Tim
 	onEngine := map[string]bool{}
 	for _, s := range stacks {
 		onEngine[s.Project] = true
-		if s.Project == exclude || (s.State != stack.StateRunning && s.State != stack.StatePartial) {
+		if s.Project == exclude {
 			continue
 		}
+		p := f.Projects[s.Project]
+		starting := p != nil && p.Starting && now.Sub(p.UpdatedAt) <= admissionGrace
+		if s.State != stack.StateRunning && s.State != stack.StatePartial && !starting {
+			continue // stopped: it holds nothing until its next up is admitted
+		}
 		h := budget.Holder{Project: s.Project, Branch: s.Branch, Worktree: s.Worktree, State: s.State, Measured: s.MemoryBytes}
-		if p := f.Projects[s.Project]; p != nil {
+		if p != nil {
 			h.Reserved, h.IdleSince = p.Reserved, p.UpdatedAt
 		}
 		out = append(out, h)

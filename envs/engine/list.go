@@ -12,7 +12,9 @@ import (
 
 // List summarizes every wtenv stack on the engine, found by label.
 func (e *Engine) List(ctx context.Context) ([]stack.Summary, error) {
-	res, err := e.api.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: wtenvFilter().Add("label", LabelOneoff+"=False")})
+	// One-off test containers count towards their stack's memory, not its
+	// state.
+	res, err := e.api.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: wtenvFilter()})
 	if err != nil {
 		return nil, fmt.Errorf("listing wtenv containers: %w", err)
 	}
@@ -25,6 +27,9 @@ func (e *Engine) List(ctx context.Context) ([]stack.Summary, error) {
 		s.Project, s.Worktree, s.Branch = p, c.Labels[LabelWorktree], c.Labels[LabelBranch]
 		s.MemoryBytes += mem[c.ID]
 		info[p] = s
+		if c.Labels[LabelOneoff] == "True" {
+			continue
+		}
 		svc := stack.Service{State: string(c.State)}
 		if c.State == container.StateExited {
 			// The list response has no exit code; a one-shot service that
