@@ -32,14 +32,7 @@ func (e *Env) assignPorts(ctx context.Context, refs []compose.PortRef) ([]int, e
 	free := func(port int) bool { return own[port] || ports.HostFree(port, udp) }
 	var block *state.PortBlock
 	err = e.store.Update(ctx, func(f *state.File) error {
-		if f.Projects == nil {
-			f.Projects = map[string]*state.Project{}
-		}
-		cur := f.Projects[e.Project]
-		var current *state.PortBlock
-		if cur != nil {
-			current = cur.Ports
-		}
+		cur := project(f, e)
 		var taken []state.PortBlock
 		for name, p := range f.Projects {
 			if name == e.Project || p.Ports == nil {
@@ -52,16 +45,12 @@ func (e *Env) assignPorts(ctx context.Context, refs []compose.PortRef) ([]int, e
 			}
 			taken = append(taken, *p.Ports)
 		}
-		b, err := ports.Assign(r, identity.RootHash(e.Worktree.Root), current, taken, len(refs), free)
+		b, err := ports.Assign(r, identity.RootHash(e.Worktree.Root), cur.Ports, taken, len(refs), free)
 		if err != nil {
 			return err
 		}
 		block = b
-		if cur == nil {
-			cur = &state.Project{}
-			f.Projects[e.Project] = cur
-		}
-		cur.Worktree, cur.Branch, cur.UpdatedAt = e.Worktree.Root, e.Worktree.Branch, time.Now().UTC()
+		cur.UpdatedAt = time.Now().UTC()
 		if b != nil {
 			cur.Ports = b
 		}

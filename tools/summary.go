@@ -26,11 +26,7 @@ func summarizeStack(st stack.Stack) string {
 			fmt.Fprintf(&b, " (exit code %d)", s.ExitCode)
 		}
 		for _, p := range s.Ports {
-			if p.URL != "" {
-				fmt.Fprintf(&b, ", %s (container port %d)", p.URL, p.ContainerPort)
-			} else {
-				fmt.Fprintf(&b, ", %s:%d/%s (container port %d)", p.HostIP, p.HostPort, p.Protocol, p.ContainerPort)
-			}
+			fmt.Fprintf(&b, ", %s (container port %d)", p.Address(), p.ContainerPort)
 		}
 	}
 	for _, w := range st.Warnings {

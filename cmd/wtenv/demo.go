@@ -189,15 +189,7 @@ func (d *demo) runSuites(ctx context.Context, es []*envs.Env) error {
 func (d *demo) printStack(st stack.Stack) {
 	d.say("stack %s (branch %s): %s, %s", st.Project, st.Branch, st.State, units.BytesSize(float64(st.MemoryBytes)))
 	for _, s := range st.Services {
-		var ps []string
-		for _, p := range s.Ports {
-			addr := p.URL
-			if addr == "" {
-				addr = fmt.Sprintf("%s:%d", p.HostIP, p.HostPort)
-			}
-			ps = append(ps, fmt.Sprintf("%s -> %d", addr, p.ContainerPort))
-		}
-		d.say("  %-7s %-8s %-9s %9s  %s", s.Name, s.State, dash(s.Health), units.BytesSize(float64(s.MemoryBytes)), strings.Join(ps, ", "))
+		d.say("  %-7s %-8s %-9s %9s  %s", s.Name, s.State, dash(s.Health), units.BytesSize(float64(s.MemoryBytes)), s.Mappings())
 	}
 	for _, w := range st.Warnings {
 		d.say("  note: %s", w)

@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -150,19 +149,11 @@ func printStack(w io.Writer, st stack.Stack) {
 	tw := tabwriter.NewWriter(w, 0, 2, 2, ' ', 0)
 	fmt.Fprintln(tw, "SERVICE\tSTATE\tHEALTH\tMEMORY\tPORTS")
 	for _, s := range st.Services {
-		var ps []string
-		for _, p := range s.Ports {
-			addr := p.URL
-			if addr == "" {
-				addr = fmt.Sprintf("%s:%d/%s", p.HostIP, p.HostPort, p.Protocol)
-			}
-			ps = append(ps, fmt.Sprintf("%s -> %d", addr, p.ContainerPort))
-		}
 		state := s.State
 		if state == "exited" {
 			state = fmt.Sprintf("exited (%d)", s.ExitCode)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.Name, state, dash(s.Health), units.BytesSize(float64(s.MemoryBytes)), strings.Join(ps, ", "))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.Name, state, dash(s.Health), units.BytesSize(float64(s.MemoryBytes)), s.Mappings())
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "memory: %s\n", units.BytesSize(float64(st.MemoryBytes)))

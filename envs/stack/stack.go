@@ -3,6 +3,11 @@
 // field renamed here is a breaking change for every client.
 package stack
 
+import (
+	"fmt"
+	"strings"
+)
+
 // States of a stack or of one of its services.
 const (
 	StateAbsent  = "absent"  // nothing of the stack exists on the engine
@@ -94,4 +99,22 @@ type GC struct {
 	DryRun    bool      `json:"dry_run"`
 	Stacks    []Summary `json:"stacks"`
 	Forgotten []string  `json:"forgotten"`
+}
+
+// Address is where to reach the port from the host: its URL, or
+// host:port/protocol when it has none (UDP).
+func (p Port) Address() string {
+	if p.URL != "" {
+		return p.URL
+	}
+	return fmt.Sprintf("%s:%d/%s", p.HostIP, p.HostPort, p.Protocol)
+}
+
+// Mappings renders a service's ports as "address -> container port".
+func (s Service) Mappings() string {
+	parts := make([]string, len(s.Ports))
+	for i, p := range s.Ports {
+		parts[i] = fmt.Sprintf("%s -> %d", p.Address(), p.ContainerPort)
+	}
+	return strings.Join(parts, ", ")
 }
