@@ -206,6 +206,7 @@ func (d *demo) printKeep(es []*envs.Env, tmp string) {
 		d.say("  wtenv down --purge --worktree %s", e.Worktree.Root)
 	}
 	d.say("  rm -rf %s", tmp)
+	d.say("(wtenv not on your PATH? go install ./cmd/wtenv, or use go run ./cmd/wtenv from this clone.)")
 }
 
 func (d *demo) timed(what string, since time.Time) {

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"text/tabwriter"
 	"time"
 
@@ -180,8 +181,12 @@ func printBudget(w io.Writer, b stack.Budget) {
 		fmt.Fprintf(w, "memory budget: none (stacks hold %s)\n", units.BytesSize(float64(b.UsedBytes)))
 		return
 	}
-	fmt.Fprintf(w, "memory budget: %s held of %s, %s free (WTENV_MEMORY_BUDGET)\n",
-		units.BytesSize(float64(b.UsedBytes)), units.BytesSize(float64(b.LimitBytes)), units.BytesSize(float64(b.FreeBytes)))
+	source := "80% of this machine's memory; set WTENV_MEMORY_BUDGET to change it"
+	if v := os.Getenv("WTENV_MEMORY_BUDGET"); v != "" {
+		source = "WTENV_MEMORY_BUDGET=" + v
+	}
+	fmt.Fprintf(w, "memory budget: %s held of %s, %s free (%s)\n",
+		units.BytesSize(float64(b.UsedBytes)), units.BytesSize(float64(b.LimitBytes)), units.BytesSize(float64(b.FreeBytes)), source)
 }
 
 func dash(s string) string {
