@@ -3,27 +3,49 @@ package envs
 import (
 	"context"
 
+	"github.com/compose-spec/compose-go/v2/types"
+
 	"github.com/wtenv/wtenv/envs/compose"
 	"github.com/wtenv/wtenv/envs/engine"
 )
+
+// PrepareOneOff builds or finds the service's image and makes the stack's
+// networks and volumes, ahead of a run bounded by a timeout.
+func (e *Env) PrepareOneOff(ctx context.Context, service string, progress func(string)) error {
+	p, err := e.oneOffProject(ctx, service)
+	if err != nil {
+		return err
+	}
+	_, _, _, err = e.engine.PrepareOneOff(ctx, p, e.meta(p), service, progress)
+	return err
+}
 
 // RunOneOff runs a one-off container of one of the stack's services (for
 // test suites), on the stack's networks with the worktree mounted, and
 // returns its exit code. See engine.RunOneOff.
 func (e *Env) RunOneOff(ctx context.Context, opts engine.RunOptions) (int, error) {
-	p, _, err := e.load(ctx)
+	p, err := e.oneOffProject(ctx, opts.Service)
 	if err != nil {
 		return -1, err
-	}
-	// Check looked at the services up starts; a test service under another
-	// profile gets the same scrutiny here.
-	if s, ok := p.DisabledServices[opts.Service]; ok {
-		if err := compose.CheckService(s); err != nil {
-			return -1, err
-		}
 	}
 	if opts.Mount == "" {
 		opts.Mount = e.Worktree.Root
 	}
 	return e.engine.RunOneOff(ctx, p, e.meta(p), opts)
+}
+
+// oneOffProject loads the isolated project for a one-off run of service.
+// Check looked at the services up starts; a test service under another
+// profile gets the same scrutiny here.
+func (e *Env) oneOffProject(ctx context.Context, service string) (*types.Project, error) {
+	p, _, err := e.load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if s, ok := p.DisabledServices[service]; ok {
+		if err := compose.CheckService(s); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
 }

@@ -101,6 +101,12 @@ func Run(ctx context.Context, env *envs.Env, name string, opts Options) (TestRun
 
 	argv := command(suite, opts)
 	extraEnv := map[string]string{"WTENV_TEST_FILTER": opts.Filter}
+	if !suite.Host {
+		// Building the test image is not the suite's time.
+		if err := env.PrepareOneOff(ctx, suite.Service, progress); err != nil {
+			return TestRun{}, err
+		}
+	}
 	runCtx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	stop := reportProgress(name, parser, suite.Format, progress)

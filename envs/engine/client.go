@@ -35,10 +35,16 @@ type Engine struct {
 func New(ctx context.Context) (*Engine, error) {
 	opts := []client.Opt{client.FromEnv}
 	if os.Getenv("DOCKER_HOST") == "" {
-		if host, err := contextHost(); err != nil {
+		host, tlsDir, err := contextEndpoint()
+		if err != nil {
 			return nil, err
-		} else if host != "" {
+		}
+		if host != "" {
 			opts = append(opts, client.WithHost(host))
+		}
+		if tlsDir != "" {
+			opts = append(opts, client.WithTLSClientConfig(
+				filepath.Join(tlsDir, "ca.pem"), filepath.Join(tlsDir, "cert.pem"), filepath.Join(tlsDir, "key.pem")))
 		}
 	}
 	api, err := client.New(opts...)
@@ -61,17 +67,18 @@ func (e *Engine) Close() error { return e.api.Close() }
 // containers' cgroup files can be read directly.
 func (e *Engine) Local() bool { return e.local }
 
-// contextHost returns the endpoint of DOCKER_CONTEXT, or of the docker CLI's
-// current context, or "" for the default context. It reads the CLI's
-// context store directly: metadata lives under
-// contexts/meta/<sha256 of the name>/meta.json in the CLI config dir.
-func contextHost() (string, error) {
+// contextEndpoint returns the engine address of DOCKER_CONTEXT, or of the
+// docker CLI's current context, and the folder of its TLS files when it has
+// them; "" for the default context. It reads the CLI's context store
+// directly: contexts/meta/<sha256 of the name>/meta.json and
+// contexts/tls/<same>/docker/{ca,cert,key}.pem in the CLI config dir.
+func contextEndpoint() (host, tlsDir string, err error) {
 	name := os.Getenv("DOCKER_CONTEXT")
 	dir := os.Getenv("DOCKER_CONFIG")
 	if dir == "" {
 		home, err := os.UserHomeDir()
 		if err != nil {
-			return "", nil
+			return "", "", nil
 		}
 		dir = filepath.Join(home, ".docker")
 	}
@@ -85,13 +92,14 @@ func contextHost() (string, error) {
 		name = cfg.CurrentContext
 	}
 	if name == "" || name == "default" {
-		return "", nil
+		return "", "", nil
 	}
 	sum := sha256.Sum256([]byte(name))
-	path := filepath.Join(dir, "contexts", "meta", hex.EncodeToString(sum[:]), "meta.json")
+	id := hex.EncodeToString(sum[:])
+	path := filepath.Join(dir, "contexts", "meta", id, "meta.json")
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return "", fmt.Errorf("%w: docker context %q not found (%v); run `docker context ls`, or unset DOCKER_CONTEXT", ErrUnreachable, name, err)
+		return "", "", fmt.Errorf("%w: docker context %q not found (%v); run `docker context ls`, or unset DOCKER_CONTEXT", ErrUnreachable, name, err)
 	}
 	var meta struct {
 		Endpoints map[string]struct {
@@ -99,7 +107,11 @@ func contextHost() (string, error) {
 		} `json:"Endpoints"`
 	}
 	if err := json.Unmarshal(b, &meta); err != nil {
-		return "", fmt.Errorf("%w: docker context %q: %v", ErrUnreachable, name, err)
+		return "", "", fmt.Errorf("%w: docker context %q: %v", ErrUnreachable, name, err)
 	}
-	return meta.Endpoints["docker"].Host, nil
+	tls := filepath.Join(dir, "contexts", "tls", id, "docker")
+	if _, err := os.Stat(filepath.Join(tls, "ca.pem")); err != nil {
+		tls = ""
+	}
+	return meta.Endpoints["docker"].Host, tls, nil
 }

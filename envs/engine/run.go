@@ -38,19 +38,7 @@ const DefaultWorkdir = "/src"
 // so none is ever left behind.
 func (e *Engine) RunOneOff(ctx context.Context, p *types.Project, meta Meta, opts RunOptions) (int, error) {
 	progress := serialize(opts.Progress)
-	s, ok := p.Services[opts.Service]
-	if !ok {
-		if s, ok = p.DisabledServices[opts.Service]; !ok {
-			return -1, fmt.Errorf("service %q is not in the compose file; name one of its services in wtenv.yaml's tests: section", opts.Service)
-		}
-	}
-	if err := e.ensureNetworks(ctx, p, meta); err != nil {
-		return -1, err
-	}
-	if err := e.ensureVolumes(ctx, p, meta); err != nil {
-		return -1, err
-	}
-	ref, id, err := e.ensureImage(ctx, p, s, meta, false, progress)
+	s, ref, id, err := e.PrepareOneOff(ctx, p, meta, opts.Service, progress)
 	if err != nil {
 		return -1, err
 	}
@@ -117,6 +105,28 @@ func (e *Engine) RunOneOff(ctx context.Context, p *types.Project, meta Meta, opt
 		<-copied
 		return -1, ctx.Err()
 	}
+}
+
+// PrepareOneOff makes what a one-off run of service needs — the stack's
+// networks and volumes, the service's image (built if missing) — and
+// returns the service and its image reference and ID. Callers that bound
+// the run with a timeout call it first, so a build does not eat the
+// suite's time; RunOneOff calls it again, at no cost once all exists.
+func (e *Engine) PrepareOneOff(ctx context.Context, p *types.Project, meta Meta, service string, progress func(string)) (types.ServiceConfig, string, string, error) {
+	s, ok := p.Services[service]
+	if !ok {
+		if s, ok = p.DisabledServices[service]; !ok {
+			return s, "", "", fmt.Errorf("service %q is not in the compose file; name one of its services in wtenv.yaml's tests: section", service)
+		}
+	}
+	if err := e.ensureNetworks(ctx, p, meta); err != nil {
+		return s, "", "", err
+	}
+	if err := e.ensureVolumes(ctx, p, meta); err != nil {
+		return s, "", "", err
+	}
+	ref, id, err := e.ensureImage(ctx, p, s, meta, false, serialize(progress))
+	return s, ref, id, err
 }
 
 func (e *Engine) kill(ctx context.Context, id string) {
