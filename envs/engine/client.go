@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/moby/moby/client"
 )
@@ -26,6 +27,9 @@ type Engine struct {
 	api   *client.Client
 	host  string
 	local bool
+
+	memMu    sync.Mutex
+	memTotal int64
 }
 
 // New connects to the engine that DOCKER_HOST, else DOCKER_CONTEXT or the

@@ -174,11 +174,18 @@ func stackState(svcs []stack.Service) string {
 }
 
 // MemTotal is the memory the engine reports (on a desktop VM, the VM's:
-// the real limit for containers).
+// the real limit for containers). It is asked once per connection: status
+// calls it every time and it does not change under a running engine.
 func (e *Engine) MemTotal(ctx context.Context) (int64, error) {
+	e.memMu.Lock()
+	defer e.memMu.Unlock()
+	if e.memTotal > 0 {
+		return e.memTotal, nil
+	}
 	info, err := e.api.Info(ctx, client.InfoOptions{})
 	if err != nil {
 		return 0, fmt.Errorf("engine info: %w", err)
 	}
-	return info.Info.MemTotal, nil
+	e.memTotal = info.Info.MemTotal
+	return e.memTotal, nil
 }
