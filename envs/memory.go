@@ -150,21 +150,23 @@ func (e *Env) release(ctx context.Context) error {
 }
 
 // recordPeak keeps the largest memory use measured for the project, which
-// later admissions use as its need. The file is written only when the peak
-// grows.
-func (e *Env) recordPeak(ctx context.Context, measured int64) error {
+// later admissions use as its need, and returns the state as it is then.
+// The file is written only when the peak grows.
+func (e *Env) recordPeak(ctx context.Context, measured int64) (*state.File, error) {
 	f, err := e.store.Read(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if p := f.Projects[e.Project]; p != nil && p.PeakMemory >= measured {
-		return nil
+	if p := f.Projects[e.Project]; measured <= 0 || (p != nil && p.PeakMemory >= measured) {
+		return f, nil
 	}
-	return e.store.Update(ctx, func(f *state.File) error {
-		p := project(f, e)
+	err = e.store.Update(ctx, func(u *state.File) error {
+		p := project(u, e)
 		p.PeakMemory = max(p.PeakMemory, measured)
+		f = u
 		return nil
 	})
+	return f, err
 }
 
 // budgetSummary is the budget object of Status and List.

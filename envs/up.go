@@ -122,7 +122,12 @@ func (e *Env) status(ctx context.Context, p *types.Project) (stack.Stack, error)
 	if p != nil {
 		expected = p.ServiceNames()
 	}
-	st, err := e.engine.Status(ctx, e.scope(), expected)
+	// One snapshot gives both this stack and the budget's view of all.
+	snap, err := e.engine.Snapshot(ctx)
+	if err != nil {
+		return stack.Stack{}, fmt.Errorf("status of %s: %w", e.Project, err)
+	}
+	st, err := snap.Stack(ctx, e.scope(), expected)
 	if err != nil {
 		return st, fmt.Errorf("status of %s: %w", e.Project, err)
 	}
@@ -130,20 +135,11 @@ func (e *Env) status(ctx context.Context, p *types.Project) (stack.Stack, error)
 	if st.State == stack.StateAbsent {
 		st.Services = []stack.Service{}
 	}
-	if st.MemoryBytes > 0 {
-		if err := e.recordPeak(ctx, st.MemoryBytes); err != nil {
-			return st, err
-		}
-	}
-	f, err := e.store.Read(ctx)
+	f, err := e.recordPeak(ctx, st.MemoryBytes)
 	if err != nil {
 		return st, err
 	}
-	stacks, err := e.engine.List(ctx)
-	if err != nil {
-		return st, err
-	}
-	st.Budget, err = budgetSummary(ctx, e.engine, f, stacks)
+	st.Budget, err = budgetSummary(ctx, e.engine, f, snap.Stacks(ctx))
 	return st, err
 }
 

@@ -144,6 +144,8 @@ func Run(ctx context.Context, env *envs.Env, name string, opts Options) (TestRun
 		run.Failures = append([]report.Failure{{Name: "timeout", Output: fmt.Sprintf("the %s suite ran longer than %s and was killed; raise timeout_s or tests.%s.timeout in wtenv.yaml", name, timeout, name)}}, run.Failures...)
 	}
 	run.Passed = run.ExitCode == 0 && run.Counts.Failed == 0 && len(run.Failures) == 0 && !run.TimedOut
+	// A last message with the final counts, however short the run was.
+	progress(fmt.Sprintf("%s: %s", name, run.Counts))
 	return run, nil
 }
 

@@ -12,16 +12,20 @@ import (
 
 // List summarizes every wtenv stack on the engine, found by label.
 func (e *Engine) List(ctx context.Context) ([]stack.Summary, error) {
-	// One-off test containers count towards their stack's memory, not its
-	// state.
-	res, err := e.api.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: wtenvFilter()})
+	snap, err := e.Snapshot(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("listing wtenv containers: %w", err)
+		return nil, err
 	}
+	return snap.Stacks(ctx), nil
+}
+
+// Stacks summarizes every stack in the snapshot. One-off test containers
+// count towards their stack's memory, not its state.
+func (snap *Snapshot) Stacks(ctx context.Context) []stack.Summary {
+	e, mem := snap.e, snap.memory
 	byProject := map[string][]stack.Service{}
 	info := map[string]stack.Summary{}
-	mem := e.Memory(ctx, runningIDs(res.Items))
-	for _, c := range res.Items {
+	for _, c := range snap.containers {
 		p := c.Labels[LabelProject]
 		s := info[p]
 		s.Project, s.Worktree, s.Branch = p, c.Labels[LabelWorktree], c.Labels[LabelBranch]
@@ -46,7 +50,7 @@ func (e *Engine) List(ctx context.Context) ([]stack.Summary, error) {
 		out = append(out, s)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Project < out[j].Project })
-	return out, nil
+	return out
 }
 
 // HostPorts lists the host ports the project's containers publish now. It

@@ -13,27 +13,52 @@ import (
 	"github.com/wtenv/wtenv/envs/stack"
 )
 
-// Status reports the project's service containers. expected names the
+// Snapshot is one look at every wtenv container on the engine, with the
+// memory of the running ones. A status call reads both its own stack and
+// the budget's view of all stacks from one snapshot, so it lists and
+// measures once.
+type Snapshot struct {
+	e          *Engine
+	containers []container.Summary
+	memory     map[string]int64
+}
+
+// Snapshot lists every wtenv container and measures the running ones.
+func (e *Engine) Snapshot(ctx context.Context) (*Snapshot, error) {
+	res, err := e.api.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: wtenvFilter()})
+	if err != nil {
+		return nil, fmt.Errorf("listing wtenv containers: %w", err)
+	}
+	return &Snapshot{e: e, containers: res.Items, memory: e.Memory(ctx, runningIDs(res.Items))}, nil
+}
+
+// Status reports one stack's service containers; see Snapshot.Stack.
+func (e *Engine) Status(ctx context.Context, scope Scope, expected []string) (stack.Stack, error) {
+	snap, err := e.Snapshot(ctx)
+	if err != nil {
+		return stack.Stack{}, err
+	}
+	return snap.Stack(ctx, scope, expected)
+}
+
+// Stack reports the scope's service containers. expected names the
 // services up would start (from the compose file), so a missing one shows
 // as "missing" and the stack as partial; nil when the file is unknown.
-func (e *Engine) Status(ctx context.Context, scope Scope, expected []string) (stack.Stack, error) {
-	project := scope.Project
-	st := stack.Stack{Project: project, Services: []stack.Service{}}
-	res, err := e.api.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: scope.services()})
-	if err != nil {
-		return st, fmt.Errorf("listing containers of %s: %w", project, err)
-	}
-	mem := e.Memory(ctx, runningIDs(res.Items))
+func (s *Snapshot) Stack(ctx context.Context, scope Scope, expected []string) (stack.Stack, error) {
+	st := stack.Stack{Project: scope.Project, Services: []stack.Service{}}
 	seen := map[string]bool{}
-	for _, c := range res.Items {
-		svc, err := e.service(ctx, c)
+	for _, c := range s.containers {
+		if c.Labels[LabelProject] != scope.Project || c.Labels[LabelWorktree] != scope.Worktree || c.Labels[LabelOneoff] == "True" {
+			continue
+		}
+		svc, err := s.e.service(ctx, c)
 		if cerrdefs.IsNotFound(err) {
 			continue // removed since the list call (a down elsewhere)
 		}
 		if err != nil {
 			return st, err
 		}
-		svc.MemoryBytes = mem[c.ID]
+		svc.MemoryBytes = s.memory[c.ID]
 		st.MemoryBytes += svc.MemoryBytes
 		st.Services = append(st.Services, svc)
 		seen[svc.Name] = true
