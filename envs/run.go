@@ -9,17 +9,6 @@ import (
 	"github.com/wtenv/wtenv/envs/engine"
 )
 
-// PrepareOneOff builds or finds the service's image and makes the stack's
-// networks and volumes, ahead of a run bounded by a timeout.
-func (e *Env) PrepareOneOff(ctx context.Context, service string, progress func(string)) error {
-	p, err := e.oneOffProject(ctx, service)
-	if err != nil {
-		return err
-	}
-	_, _, _, err = e.engine.PrepareOneOff(ctx, p, e.meta(p), service, progress)
-	return err
-}
-
 // RunOneOff runs a one-off container of one of the stack's services (for
 // test suites), on the stack's networks with the worktree mounted, and
 // returns its exit code. See engine.RunOneOff.

@@ -101,21 +101,17 @@ func Run(ctx context.Context, env *envs.Env, name string, opts Options) (TestRun
 
 	argv := command(suite, opts)
 	extraEnv := map[string]string{"WTENV_TEST_FILTER": opts.Filter}
-	if !suite.Host {
-		// Building the test image is not the suite's time.
-		if err := env.PrepareOneOff(ctx, suite.Service, progress); err != nil {
-			return TestRun{}, err
-		}
-	}
-	runCtx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
 	stop := reportProgress(name, parser, suite.Format, progress)
 	start := time.Now()
 	var code int
 	if suite.Host {
+		runCtx, cancel := context.WithTimeout(ctx, timeout)
 		code, err = runHost(runCtx, env, argv, extraEnv, out)
+		cancel()
 	} else {
-		code, err = env.RunOneOff(runCtx, engine.RunOptions{Service: suite.Service, Command: argv, Env: extraEnv, Output: out, Progress: progress})
+		// The engine starts the timeout after building the test image:
+		// a build is not the suite's time.
+		code, err = env.RunOneOff(ctx, engine.RunOptions{Service: suite.Service, Command: argv, Env: extraEnv, Output: out, Progress: progress, Timeout: timeout})
 	}
 	stop()
 	// Sample the stack's memory while it is warm from the run: Status

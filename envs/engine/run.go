@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"time"
 
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/moby/moby/api/pkg/stdcopy"
@@ -24,6 +25,9 @@ type RunOptions struct {
 	Mount    string            // host directory bound at the working directory (the worktree)
 	Output   io.Writer         // stdout and stderr, interleaved
 	Progress func(string)
+	// Timeout bounds the run itself; the image build and the networks
+	// before it are not the suite's time. 0: only ctx bounds it.
+	Timeout time.Duration
 }
 
 // DefaultWorkdir is where the worktree is mounted when the service names
@@ -38,9 +42,14 @@ const DefaultWorkdir = "/src"
 // so none is ever left behind.
 func (e *Engine) RunOneOff(ctx context.Context, p *types.Project, meta Meta, opts RunOptions) (int, error) {
 	progress := serialize(opts.Progress)
-	s, ref, id, err := e.PrepareOneOff(ctx, p, meta, opts.Service, progress)
+	s, ref, id, err := e.prepareOneOff(ctx, p, meta, opts.Service, progress)
 	if err != nil {
 		return -1, err
+	}
+	if opts.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, opts.Timeout)
+		defer cancel()
 	}
 	spec, err := e.oneOffSpec(p, s, meta, ref, id, opts)
 	if err != nil {
@@ -107,12 +116,10 @@ func (e *Engine) RunOneOff(ctx context.Context, p *types.Project, meta Meta, opt
 	}
 }
 
-// PrepareOneOff makes what a one-off run of service needs — the stack's
+// prepareOneOff makes what a one-off run of service needs — the stack's
 // networks and volumes, the service's image (built if missing) — and
-// returns the service and its image reference and ID. Callers that bound
-// the run with a timeout call it first, so a build does not eat the
-// suite's time; RunOneOff calls it again, at no cost once all exists.
-func (e *Engine) PrepareOneOff(ctx context.Context, p *types.Project, meta Meta, service string, progress func(string)) (types.ServiceConfig, string, string, error) {
+// returns the service and its image reference and ID.
+func (e *Engine) prepareOneOff(ctx context.Context, p *types.Project, meta Meta, service string, progress func(string)) (types.ServiceConfig, string, string, error) {
 	s, ok := p.Services[service]
 	if !ok {
 		if s, ok = p.DisabledServices[service]; !ok {

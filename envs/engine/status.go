@@ -32,15 +32,6 @@ func (e *Engine) Snapshot(ctx context.Context) (*Snapshot, error) {
 	return &Snapshot{e: e, containers: res.Items, memory: e.Memory(ctx, runningIDs(res.Items))}, nil
 }
 
-// Status reports one stack's service containers; see Snapshot.Stack.
-func (e *Engine) Status(ctx context.Context, scope Scope, expected []string) (stack.Stack, error) {
-	snap, err := e.Snapshot(ctx)
-	if err != nil {
-		return stack.Stack{}, err
-	}
-	return snap.Stack(ctx, scope, expected)
-}
-
 // Stack reports the scope's service containers. expected names the
 // services up would start (from the compose file), so a missing one shows
 // as "missing" and the stack as partial; nil when the file is unknown.
