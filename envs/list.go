@@ -26,6 +26,6 @@ func List(ctx context.Context) (stack.List, error) {
 	if err != nil {
 		return stack.List{}, err
 	}
-	b, err := budgetSummary(ctx, eng, f, stacks)
+	b, err := budgetSummary(ctx, eng, store, f, stacks)
 	return stack.List{Stacks: stacks, Budget: b}, err
 }

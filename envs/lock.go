@@ -2,11 +2,6 @@ package envs
 
 import (
 	"context"
-	"fmt"
-	"path/filepath"
-	"time"
-
-	"github.com/gofrs/flock"
 )
 
 // lockProject serializes Up and Down of this project across every wtenv
@@ -15,17 +10,13 @@ import (
 // ctx, and returns the unlock.
 func (e *Env) lockProject(ctx context.Context) (func(), error) {
 	e.changing.Lock()
-	lock := flock.New(filepath.Join(e.store.Dir, e.Project+".lock"))
-	ok, err := lock.TryLockContext(ctx, 50*time.Millisecond)
-	if err != nil || !ok {
+	unlock, err := e.store.LockProject(ctx, e.Project)
+	if err != nil {
 		e.changing.Unlock()
-		if err == nil {
-			err = ctx.Err()
-		}
-		return nil, fmt.Errorf("waiting for another wtenv working on %s: %w", e.Project, err)
+		return nil, err
 	}
 	return func() {
-		lock.Unlock()
+		unlock()
 		e.changing.Unlock()
 	}, nil
 }

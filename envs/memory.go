@@ -13,10 +13,6 @@ import (
 	"github.com/wtenv/wtenv/envs/state"
 )
 
-// admissionGrace bounds how long the reservation of a stack that is still
-// starting counts without containers, in case its wtenv process died.
-const admissionGrace = 10 * time.Minute
-
 // memoryLimit is the machine's budget: WTENV_MEMORY_BUDGET, else 80% of the
 // smaller of the engine's memory and, for a local engine, the host's.
 func memoryLimit(ctx context.Context, eng *engine.Engine) (int64, error) {
@@ -42,9 +38,12 @@ func memoryLimit(ctx context.Context, eng *engine.Engine) (int64, error) {
 
 // holders lists the stacks holding memory, except the one named exclude:
 // every stack on the engine that runs (the larger of its reservation and
-// its measured use), plus reservations of stacks still starting. It clears
-// reservations whose containers have vanished for longer than the grace.
-func holders(f *state.File, stacks []stack.Summary, exclude string, now time.Time) []budget.Holder {
+// its measured use), plus reservations of stacks still starting. A stack is
+// starting while its entry says so and some wtenv process holds its project
+// lock (busy): an up killed mid-way leaves the flag, but the OS released
+// its lock, so its reservation stops counting at once. It clears
+// reservations whose containers have vanished.
+func holders(f *state.File, stacks []stack.Summary, exclude string, busy func(project string) bool) []budget.Holder {
 	var out []budget.Holder
 	onEngine := map[string]bool{}
 	for _, s := range stacks {
@@ -53,7 +52,7 @@ func holders(f *state.File, stacks []stack.Summary, exclude string, now time.Tim
 			continue
 		}
 		p := f.Projects[s.Project]
-		starting := p != nil && p.Starting && now.Sub(p.UpdatedAt) <= admissionGrace
+		starting := p != nil && p.Starting && busy(s.Project)
 		if s.State != stack.StateRunning && s.State != stack.StatePartial && !starting {
 			continue // stopped: it holds nothing until its next up is admitted
 		}
@@ -67,7 +66,7 @@ func holders(f *state.File, stacks []stack.Summary, exclude string, now time.Tim
 		if name == exclude || onEngine[name] || p.Reserved == 0 {
 			continue
 		}
-		if !p.Starting || now.Sub(p.UpdatedAt) > admissionGrace {
+		if !p.Starting || !busy(name) {
 			// Its containers vanished (removed by hand, or its up died):
 			// it no longer counts.
 			p.Reserved, p.Starting = 0, false
@@ -107,7 +106,7 @@ func (e *Env) admit(ctx context.Context, p *types.Project) error {
 		self := project(f, e)
 		need, rule := budget.Need(self.PeakMemory, estimate, limits)
 		now := time.Now().UTC()
-		d := budget.Admit(limit, need, holders(f, stacks, e.Project, now))
+		d := budget.Admit(limit, need, holders(f, stacks, e.Project, e.store.Busy))
 		// A stack that already runs holds its memory; up on it only
 		// reconciles, so it is never refused.
 		if !d.Admit && !running(stacks, e.Project) {
@@ -170,12 +169,12 @@ func (e *Env) recordPeak(ctx context.Context, measured int64) (*state.File, erro
 }
 
 // budgetSummary is the budget object of Status and List.
-func budgetSummary(ctx context.Context, eng *engine.Engine, f *state.File, stacks []stack.Summary) (stack.Budget, error) {
+func budgetSummary(ctx context.Context, eng *engine.Engine, store *state.Store, f *state.File, stacks []stack.Summary) (stack.Budget, error) {
 	limit, err := memoryLimit(ctx, eng)
 	if err != nil {
 		return stack.Budget{}, err
 	}
-	b := budget.Summarize(limit, holders(f, stacks, "", time.Now()))
+	b := budget.Summarize(limit, holders(f, stacks, "", store.Busy))
 	return stack.Budget{LimitBytes: b.LimitBytes, UsedBytes: b.UsedBytes, FreeBytes: b.FreeBytes}, nil
 }
 

@@ -139,7 +139,7 @@ func (e *Env) status(ctx context.Context, p *types.Project) (stack.Stack, error)
 	if err != nil {
 		return st, err
 	}
-	st.Budget, err = budgetSummary(ctx, e.engine, f, snap.Stacks(ctx))
+	st.Budget, err = budgetSummary(ctx, e.engine, e.store, f, snap.Stacks(ctx))
 	return st, err
 }
 

@@ -15,12 +15,12 @@ const stateDir = ".wtenv"
 // openLog creates .wtenv/logs/<suite>-<time>.log in the worktree.
 func openLog(root, suite string) (*os.File, string, error) {
 	dir := filepath.Join(root, stateDir, "logs")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, "", fmt.Errorf("creating %s: %w", dir, err)
 	}
 	ignore := filepath.Join(root, stateDir, ".gitignore")
 	if _, err := os.Stat(ignore); errors.Is(err, os.ErrNotExist) {
-		if err := os.WriteFile(ignore, []byte("# wtenv's run logs: never committed\n*\n"), 0o644); err != nil {
+		if err := os.WriteFile(ignore, []byte("# wtenv's run logs: never committed\n*\n"), 0o600); err != nil {
 			return nil, "", err
 		}
 	}
@@ -31,7 +31,7 @@ func openLog(root, suite string) (*os.File, string, error) {
 			name = fmt.Sprintf("%s-%s-%d.log", suite, stamp, i) // two runs in one second
 		}
 		path := filepath.Join(dir, name)
-		f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+		f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 		if errors.Is(err, os.ErrExist) {
 			continue
 		}

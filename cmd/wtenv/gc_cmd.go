@@ -12,7 +12,7 @@ import (
 
 var gcCmd = command{
 	name:    "gc",
-	summary: "remove the stacks (and state) of worktrees that no longer exist",
+	summary: "remove stacks of deleted worktrees and abandoned test containers",
 	setup: func(fs *flag.FlagSet, g *globals) func(context.Context, []string) error {
 		fs.BoolVar(&g.json, "json", false, "print the result as JSON")
 		dryRun := fs.Bool("dry-run", false, "only list what would be removed")
@@ -20,7 +20,7 @@ var gcCmd = command{
 			if len(args) > 0 {
 				return fmt.Errorf("%w: gc takes no arguments", errUsage)
 			}
-			r, err := envs.GC(ctx, *dryRun)
+			r, err := envs.GC(ctx, envs.GCOptions{DryRun: *dryRun})
 			if err != nil {
 				return err
 			}
@@ -34,14 +34,20 @@ func printGC(w io.Writer, r stack.GC) {
 	if r.DryRun {
 		verb = "would remove"
 	}
-	if len(r.Stacks) == 0 && len(r.Forgotten) == 0 {
-		fmt.Fprintln(w, "nothing to collect: every stack's worktree exists")
+	if len(r.Stacks)+len(r.OneOffs)+len(r.Forgotten)+len(r.Skipped) == 0 {
+		fmt.Fprintln(w, "nothing to collect: every stack's worktree is live and no test container outlived its timeout")
 		return
 	}
 	for _, s := range r.Stacks {
-		fmt.Fprintf(w, "%s %s (branch %s; worktree %s is gone)\n", verb, s.Project, s.Branch, s.Worktree)
+		fmt.Fprintf(w, "%s stack %s (branch %s): %s — %s\n", verb, s.Project, s.Branch, s.Reason, s.Worktree)
+	}
+	for _, c := range r.OneOffs {
+		fmt.Fprintf(w, "%s test container %s of %s: its run should have ended by %s\n", verb, c.Container, c.Project, c.Deadline.Local().Format("15:04:05"))
 	}
 	for _, p := range r.Forgotten {
-		fmt.Fprintf(w, "%s the state of %s\n", verb, p)
+		fmt.Fprintf(w, "%s the state of %s (its port block and memory reservation)\n", verb, p)
+	}
+	for _, s := range r.Skipped {
+		fmt.Fprintf(w, "left %s: %s, but a wtenv process is working on it now; run gc again when it ends\n", s.Project, s.Reason)
 	}
 }

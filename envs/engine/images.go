@@ -162,6 +162,7 @@ func followBuild(r io.Reader, service string, progress func(string)) error {
 				tail = tail[1:]
 			}
 			if strings.HasPrefix(line, "Step ") {
+				crashPoint(CrashBuild)
 				progress("building " + service + ": " + line)
 			}
 		}

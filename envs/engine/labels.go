@@ -28,6 +28,10 @@ const (
 	LabelWorktree     = "dev.wtenv.worktree"
 	LabelBranch       = "dev.wtenv.branch"
 	LabelWtenvVersion = "dev.wtenv.version"
+	// LabelDeadline is on one-off test containers with a timeout: the time
+	// (RFC 3339) by which their run has ended. A one-off still there well
+	// after it lost the process that ran it, and gc removes it.
+	LabelDeadline = "dev.wtenv.deadline"
 )
 
 // composeVersion is what wtenv writes into com.docker.compose.version: the

@@ -46,6 +46,7 @@ func (e *Engine) ensureNetworks(ctx context.Context, p *types.Project, meta Meta
 		if err != nil && !cerrdefs.IsConflict(err) {
 			return fmt.Errorf("creating network %q: %w", n.Name, err)
 		}
+		crashPoint(CrashNetworkCreated)
 	}
 	return nil
 }

@@ -58,6 +58,9 @@ func (e *Engine) RunOneOff(ctx context.Context, p *types.Project, meta Meta, opt
 	if err := e.createHostPaths(s); err != nil {
 		return -1, err
 	}
+	if opts.Timeout > 0 {
+		spec.create.Config.Labels[LabelDeadline] = time.Now().Add(opts.Timeout).UTC().Format(time.RFC3339)
+	}
 	res, err := e.api.ContainerCreate(ctx, spec.create)
 	if err != nil {
 		return -1, fmt.Errorf("service %q: creating one-off container: %w", s.Name, err)
@@ -74,6 +77,7 @@ func (e *Engine) RunOneOff(ctx context.Context, p *types.Project, meta Meta, opt
 	if _, err := e.api.ContainerStart(ctx, res.ID, client.ContainerStartOptions{}); err != nil {
 		return -1, fmt.Errorf("service %q: starting one-off container: %w", s.Name, err)
 	}
+	crashPoint(CrashOneOffStarted)
 	progress("running " + s.Name + " one-off container " + spec.create.Name)
 	logs, err := e.api.ContainerLogs(ctx, res.ID, client.ContainerLogsOptions{ShowStdout: true, ShowStderr: true, Follow: true})
 	if err != nil {

@@ -145,6 +145,7 @@ func (e *Engine) reconcile(ctx context.Context, p *types.Project, s types.Servic
 	if err != nil {
 		return fmt.Errorf("service %q: creating container %s: %w", s.Name, spec.create.Name, err)
 	}
+	crashPoint(CrashContainerCreated)
 	for name, ep := range spec.extra {
 		if _, err := e.api.NetworkConnect(ctx, name, client.NetworkConnectOptions{Container: res.ID, EndpointConfig: ep}); err != nil {
 			return fmt.Errorf("service %q: connecting to network %s: %w", s.Name, name, err)

@@ -119,6 +119,7 @@ func (e *Engine) waitFor(ctx context.Context, service, name string, deadline tim
 			return ctx.Err()
 		case <-time.After(pollInterval):
 		}
+		crashPoint(CrashHealthWait)
 	}
 }
 

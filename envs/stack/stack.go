@@ -6,6 +6,7 @@ package stack
 import (
 	"fmt"
 	"strings"
+	"time"
 )
 
 // States of a stack or of one of its services.
@@ -94,11 +95,30 @@ type Logs struct {
 }
 
 // GC reports what gc removed, or would remove with --dry-run: the stacks
-// whose worktree no longer exists, and the state entries left by them.
+// whose worktree is gone or no longer a worktree of its repository, one-off
+// test containers left past their timeout, and the state entries (port
+// blocks, reservations) of the worktrees that are gone.
 type GC struct {
-	DryRun    bool      `json:"dry_run"`
-	Stacks    []Summary `json:"stacks"`
-	Forgotten []string  `json:"forgotten"`
+	DryRun    bool       `json:"dry_run"`
+	Stacks    []GCStack  `json:"stacks"`
+	OneOffs   []GCOneOff `json:"one_offs"`
+	Forgotten []string   `json:"forgotten"`
+	Skipped   []GCStack  `json:"skipped,omitempty"` // orphaned, but a wtenv process is working on it now
+}
+
+// GCStack is a stack gc collected, and why.
+type GCStack struct {
+	Project  string `json:"project"`
+	Worktree string `json:"worktree"`
+	Branch   string `json:"branch"`
+	Reason   string `json:"reason"`
+}
+
+// GCOneOff is a one-off test container gc removed.
+type GCOneOff struct {
+	Project   string    `json:"project"`
+	Container string    `json:"container"`
+	Deadline  time.Time `json:"deadline"`
 }
 
 // Address is where to reach the port from the host: its URL, or

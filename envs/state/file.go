@@ -55,7 +55,7 @@ func (s *Store) save(f *File) (err error) {
 	if _, err = tmp.Write(append(b, '\n')); err != nil {
 		return fmt.Errorf("write state: %w", err)
 	}
-	if err = tmp.Chmod(0o644); err != nil {
+	if err = tmp.Chmod(0o600); err != nil {
 		return fmt.Errorf("write state: %w", err)
 	}
 	if err = tmp.Sync(); err != nil {

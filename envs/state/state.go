@@ -87,7 +87,8 @@ func Open(dir string) (*Store, error) {
 		}
 		dir = d
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	// User-only: the file says which worktrees exist and where.
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create state directory: %w; set WTENV_STATE_DIR to a writable directory", err)
 	}
 	return &Store{Dir: dir}, nil

@@ -47,7 +47,7 @@ func (s *Store) Read(ctx context.Context) (*File, error) {
 // while separate open files contend as separate processes do. The lock
 // lives on its own file because save replaces state.json by rename.
 func (s *Store) lock(ctx context.Context, exclusive bool) (unlock func(), err error) {
-	fl := flock.New(s.lockPath(), flock.SetPermissions(0o644))
+	fl := flock.New(s.lockPath(), flock.SetPermissions(0o600))
 	try := fl.TryRLockContext
 	if exclusive {
 		try = fl.TryLockContext

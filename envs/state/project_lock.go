@@ -1,0 +1,58 @@
+package state
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/gofrs/flock"
+)
+
+// LockProject takes the project's own lock, held for the whole of an Up or
+// Down so that two wtenv processes never change one stack at once. It waits,
+// honouring ctx, and returns the unlock. The OS drops the lock when the
+// process dies, however it dies, which is what Busy relies on.
+func (s *Store) LockProject(ctx context.Context, project string) (func(), error) {
+	fl := flock.New(s.projectLockPath(project), flock.SetPermissions(0o600))
+	ok, err := fl.TryLockContext(ctx, 50*time.Millisecond)
+	if err != nil || !ok {
+		if err == nil {
+			err = ctx.Err()
+		}
+		return nil, fmt.Errorf("waiting for another wtenv working on %s: %w", project, err)
+	}
+	return func() { _ = fl.Unlock() }, nil
+}
+
+// Busy reports whether some process (this one included) holds the
+// project's lock now, that is, whether an Up or Down of it is under way.
+func (s *Store) Busy(project string) bool {
+	fl := flock.New(s.projectLockPath(project), flock.SetPermissions(0o600))
+	ok, err := fl.TryLock()
+	if err != nil {
+		return true // cannot tell: count it, the safe side for a budget
+	}
+	if ok {
+		_ = fl.Unlock()
+	}
+	return !ok
+}
+
+// ForgetProject removes the lock file of a project whose worktree is gone,
+// unless some process holds it. It removes the file while holding the lock,
+// so no one is left holding a lock on a file another process no longer
+// sees.
+func (s *Store) ForgetProject(project string) {
+	fl := flock.New(s.projectLockPath(project), flock.SetPermissions(0o600))
+	if ok, err := fl.TryLock(); err != nil || !ok {
+		return
+	}
+	_ = os.Remove(s.projectLockPath(project))
+	_ = fl.Unlock()
+}
+
+func (s *Store) projectLockPath(project string) string {
+	return filepath.Join(s.Dir, project+".lock")
+}
