@@ -1,0 +1,270 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/moby/moby/client"
+	"github.com/wtenv/wtenv/envs"
+	"github.com/wtenv/wtenv/envs/compose"
+	"github.com/wtenv/wtenv/envs/stack"
+)
+
+// sideResult holds one side's samples over the counted rounds.
+type sideResult struct {
+	cold, coldObserved, coldWall samples
+	warm, status, down           samples
+	coldRuns, warmRuns           []cmdRun // stamped stderr, for timelines
+	foot                         footprint
+}
+
+// abResult is everything the interleaved rounds measure.
+type abResult struct {
+	wtenv, compose sideResult
+	project        string   // the A/B worktree's wtenv project
+	mcpStatus      samples  // env_status over one long-lived wtenv serve
+	mcpFirst       time.Duration
+	mcpWarmUp      samples  // env_up on the running stack, same session
+	inproc         inProcess
+	breakdown      []step
+	breakdownWhole samples
+	help           samples // `wtenv help`: a process's start and exit
+}
+
+// abRounds runs round 0 (warm-up, not counted: wtenv builds its images
+// with --build, caches warm up) and then cfg.rounds counted rounds. Each
+// round runs the whole sequence — cold up, warm ups, status, down — on one
+// side, then on the other; who goes first alternates, so a drift in the
+// machine's load (another engineer's tests) hits both sides alike. Only one
+// side's stack runs at any time.
+func (b *bench) abRounds(ctx context.Context) (*abResult, error) {
+	r := &abResult{}
+	env, err := envs.Open(ctx, b.shop)
+	if err != nil {
+		return nil, err
+	}
+	r.project = env.Project
+	env.Close()
+	if err := b.composePortsFree(ctx); err != nil {
+		return nil, err
+	}
+	b.logf("compose: %s (untimed; its up then runs with --no-build)", b.compose.build()[len(b.compose.argv):])
+	if _, err := runQuiet(ctx, b.shop, b.compose.build()...); err != nil {
+		return nil, err
+	}
+	sess, err := b.startServe(ctx, b.shop, "serve-status.log")
+	if err != nil {
+		return nil, err
+	}
+	defer sess.close()
+	for round := 0; round <= b.cfg.rounds; round++ {
+		sides := []func(context.Context, int, *abResult, *serveSession) error{b.wtenvRound, b.composeRound}
+		if round%2 == 0 {
+			sides[0], sides[1] = sides[1], sides[0]
+		}
+		for _, side := range sides {
+			if err := side(ctx, round, r, sess); err != nil {
+				return r, fmt.Errorf("round %d: %w", round, err)
+			}
+		}
+	}
+	return r, nil
+}
+
+func (b *bench) wtenvRound(ctx context.Context, round int, r *abResult, sess *serveSession) error {
+	counted, s := round > 0, &r.wtenv
+	up := b.wtenvCmd(b.shop, "up")
+	if round == 0 {
+		up = b.wtenvCmd(b.shop, "up", "--build") // images current with examples/shop
+	}
+	b.logf("round %d: wtenv cold up", round)
+	u := timedUp(ctx, b.api, r.project, len(b.services), b.shop, up)
+	if err := checkUp(u); err != nil {
+		return err
+	}
+	if counted {
+		s.cold, s.coldObserved, s.coldWall = append(s.cold, u.ready), append(s.coldObserved, u.observed), append(s.coldWall, u.wall)
+		s.coldRuns = append(s.coldRuns, u.cmdRun)
+	}
+	for range b.cfg.warm {
+		u := timedUp(ctx, b.api, r.project, len(b.services), b.shop, b.wtenvCmd(b.shop, "up"))
+		if err := checkUp(u); err != nil {
+			return err
+		}
+		if counted {
+			s.warm, s.warmRuns = append(s.warm, u.ready), append(s.warmRuns, u.cmdRun)
+		}
+	}
+	for range b.cfg.statusCalls {
+		c := runTimed(ctx, time.Now(), b.shop, b.wtenvCmd(b.shop, "status"))
+		if c.err != nil {
+			return c.err
+		}
+		if counted {
+			s.status = append(s.status, c.wall)
+		}
+	}
+	for i := range b.cfg.mcpCalls {
+		d, st, err := sess.call(ctx, "env_status", nil)
+		if err != nil {
+			return err
+		}
+		if st.State != stack.StateRunning || len(st.Services) != len(b.services) {
+			return fmt.Errorf("env_status: %s with %d services", st.State, len(st.Services))
+		}
+		switch {
+		case round == 0 && i == 0:
+			r.mcpFirst = d // the session's first call opens the worktree and the engine
+		case counted:
+			r.mcpStatus = append(r.mcpStatus, d)
+		}
+	}
+	if d, _, err := sess.call(ctx, "env_up", nil); err != nil {
+		return err
+	} else if counted {
+		r.mcpWarmUp = append(r.mcpWarmUp, d)
+	}
+	if err := b.wtenvExtras(ctx, round, r); err != nil {
+		return err
+	}
+	b.logf("round %d: wtenv down", round)
+	c := runTimed(ctx, time.Now(), b.shop, b.wtenvCmd(b.shop, "down"))
+	if c.err != nil {
+		return c.err
+	}
+	if counted {
+		s.down = append(s.down, c.wall)
+	}
+	if err := waitGone(ctx, b.api, r.project); err != nil {
+		return err
+	}
+	return b.removeVolumes(ctx, "dev.wtenv.worktree="+b.shop)
+}
+
+// wtenvExtras are the measurements taken once, while the wtenv stack runs:
+// its footprint (first counted round), and the in-process figures and
+// status breakdown (last round).
+func (b *bench) wtenvExtras(ctx context.Context, round int, r *abResult) error {
+	var err error
+	if round == 1 {
+		if r.wtenv.foot, err = measureStack(ctx, b.api, r.project); err != nil {
+			return err
+		}
+	}
+	if round != b.cfg.rounds {
+		return nil
+	}
+	b.logf("round %d: in-process status and warm up, status breakdown", round)
+	if r.inproc, err = measureInProcess(ctx, b.shop, b.cfg.mcpCalls); err != nil {
+		return err
+	}
+	if r.breakdown, r.breakdownWhole, err = statusBreakdown(ctx, b.shop, b.cfg.mcpCalls); err != nil {
+		return err
+	}
+	for range 5 {
+		c := runTimed(ctx, time.Now(), b.shop, []string{b.wtenv, "help"})
+		if c.err != nil {
+			return c.err
+		}
+		r.help = append(r.help, c.wall)
+	}
+	return nil
+}
+
+func (b *bench) composeRound(ctx context.Context, round int, r *abResult, _ *serveSession) error {
+	counted, s, c := round > 0, &r.compose, b.compose
+	b.logf("round %d: compose cold up", round)
+	u := timedUp(ctx, b.api, composeProject, len(b.services), b.shop, c.up())
+	if u.err != nil {
+		return u.err
+	}
+	if counted {
+		s.cold, s.coldObserved, s.coldWall = append(s.cold, u.ready), append(s.coldObserved, u.observed), append(s.coldWall, u.wall)
+		s.coldRuns = append(s.coldRuns, u.cmdRun)
+	}
+	for range b.cfg.warm {
+		u := timedUp(ctx, b.api, composeProject, len(b.services), b.shop, c.up())
+		if u.err != nil {
+			return u.err
+		}
+		if counted {
+			s.warm, s.warmRuns = append(s.warm, u.ready), append(s.warmRuns, u.cmdRun)
+		}
+	}
+	for range b.cfg.statusCalls {
+		run := runTimed(ctx, time.Now(), b.shop, c.status())
+		if run.err != nil {
+			return run.err
+		}
+		if counted {
+			s.status = append(s.status, run.wall)
+		}
+	}
+	var err error
+	if round == 1 {
+		if s.foot, err = measureStack(ctx, b.api, composeProject); err != nil {
+			return err
+		}
+	}
+	b.logf("round %d: compose down", round)
+	run := runTimed(ctx, time.Now(), b.shop, c.down())
+	if run.err != nil {
+		return run.err
+	}
+	if counted {
+		s.down = append(s.down, run.wall)
+	}
+	if err := waitGone(ctx, b.api, composeProject); err != nil {
+		return err
+	}
+	return b.removeVolumes(ctx, "com.docker.compose.project="+composeProject)
+}
+
+// checkUp fails an up that failed or did not report a running stack.
+func checkUp(u upRun) error {
+	if u.err != nil {
+		return u.err
+	}
+	var st stack.Stack
+	if err := json.Unmarshal(u.stdout, &st); err != nil {
+		return fmt.Errorf("wtenv up --json: %w", err)
+	}
+	if st.State != stack.StateRunning {
+		return fmt.Errorf("wtenv up: stack is %s", st.State)
+	}
+	return nil
+}
+
+// composePortsFree checks the host ports the unchanged compose file
+// publishes: Compose binds them as written, so something else holding
+// one would fail its up midway.
+func (b *bench) composePortsFree(ctx context.Context) error {
+	cfg, err := compose.LoadConfig(b.shop)
+	if err != nil {
+		return err
+	}
+	p, err := compose.Load(ctx, b.shop, cfg, composeProject)
+	if err != nil {
+		return err
+	}
+	for _, ref := range compose.Published(p) {
+		port := p.Services[ref.Service].Ports[ref.Index].Published
+		l, err := net.Listen("tcp", ":"+port)
+		if err != nil {
+			return fmt.Errorf("the compose side publishes host port %s (service %s) as the file says, and it is taken: %v", port, ref.Service, err)
+		}
+		l.Close()
+	}
+	for _, s := range p.Services {
+		if s.ContainerName == "" {
+			continue
+		}
+		if _, err := b.api.ContainerInspect(ctx, s.ContainerName, client.ContainerInspectOptions{}); err == nil {
+			return fmt.Errorf("a container named %s exists; the compose side needs that name (container_name of %s, as the file fixes it)", s.ContainerName, s.Name)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,188 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/wtenv/wtenv/envs"
+	"github.com/wtenv/wtenv/envs/engine"
+	"github.com/wtenv/wtenv/envs/stack"
+)
+
+// concResult is the concurrent phase: N worktrees of one repository, each
+// brought up by its own `wtenv up` process, all started at once.
+type concResult struct {
+	n                int
+	prepWall         time.Duration // first ups, building images where missing or stale
+	prepBuilt        int           // worktrees whose images were (re)built
+	upWall, downWall time.Duration
+	up, down         samples // per process
+	foot             footprint
+	statusOne        samples // in-process Status of one stack while all N run
+	stacksOnEngine   int
+}
+
+// concurrentUps makes sure every worktree has its images (untimed in the
+// comparison; reported), takes them all down, then times N concurrent cold
+// ups, measures the N stacks, and times N concurrent downs.
+func (b *bench) concurrentUps(ctx context.Context) (*concResult, error) {
+	r := &concResult{n: len(b.trees)}
+	projects, err := b.projects(ctx)
+	if err != nil {
+		return r, err
+	}
+	stale, err := b.staleImages(ctx, projects)
+	if err != nil {
+		return r, err
+	}
+	b.logf("concurrent: preparing %d worktrees (%d need their images built)", r.n, len(stale))
+	r.prepBuilt = len(stale)
+	wall, _, err := b.all(ctx, func(i int) []string {
+		if stale[b.trees[i]] {
+			return b.wtenvCmd(b.trees[i], "up", "--build")
+		}
+		return b.wtenvCmd(b.trees[i], "up")
+	})
+	r.prepWall = wall
+	if err != nil {
+		return r, err
+	}
+	if err := b.downAll(ctx, projects, nil); err != nil {
+		return r, err
+	}
+	b.logf("concurrent: %d cold ups at once", r.n)
+	if r.upWall, r.up, err = b.all(ctx, func(i int) []string { return b.wtenvCmd(b.trees[i], "up") }); err != nil {
+		return r, err
+	}
+	for _, p := range projects {
+		f, err := measureStack(ctx, b.api, p)
+		if err != nil {
+			return r, err
+		}
+		r.foot.add(f)
+	}
+	if r.statusOne, r.stacksOnEngine, err = statusAmongMany(ctx, b.trees[0], 20); err != nil {
+		return r, err
+	}
+	b.logf("concurrent: %d downs at once", r.n)
+	return r, b.downAll(ctx, projects, r)
+}
+
+// all runs one wtenv process per worktree at once and returns the wall time
+// until the last exited and each process's own time. An up must report a
+// running stack.
+func (b *bench) all(ctx context.Context, argv func(i int) []string) (time.Duration, samples, error) {
+	per := make(samples, len(b.trees))
+	errs := make([]error, len(b.trees))
+	var wg sync.WaitGroup
+	t0 := time.Now()
+	for i, root := range b.trees {
+		wg.Go(func() {
+			c := runTimed(ctx, time.Now(), root, argv(i))
+			per[i], errs[i] = c.wall, c.err
+			if c.err == nil && argv(i)[1] == "up" {
+				var st stack.Stack
+				if err := json.Unmarshal(c.stdout, &st); err != nil || st.State != stack.StateRunning {
+					errs[i] = fmt.Errorf("%s: up ended with the stack %q (%v)", root, st.State, err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	wall := time.Since(t0)
+	for _, err := range errs {
+		if err != nil {
+			return wall, per, err
+		}
+	}
+	return wall, per, nil
+}
+
+// downAll takes every stack down at once (timed into r when given) and
+// removes their volumes, so the next ups are cold.
+func (b *bench) downAll(ctx context.Context, projects []string, r *concResult) error {
+	wall, per, err := b.all(ctx, func(i int) []string { return b.wtenvCmd(b.trees[i], "down") })
+	if err != nil {
+		return err
+	}
+	if r != nil {
+		r.downWall, r.down = wall, per
+	}
+	for i, root := range b.trees {
+		if err := waitGone(ctx, b.api, projects[i]); err != nil {
+			return err
+		}
+		if err := b.removeVolumes(ctx, "dev.wtenv.worktree="+root); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// projects are the worktrees' wtenv project names.
+func (b *bench) projects(ctx context.Context) ([]string, error) {
+	var out []string
+	for _, root := range b.trees {
+		env, err := envs.Open(ctx, root)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, env.Project)
+		env.Close()
+	}
+	return out, nil
+}
+
+// staleImages names the worktrees whose built images are missing or differ
+// from the A/B worktree's, which round 0 rebuilt from the current example.
+// The classic builder's cache gives an unchanged context the same image
+// ID, so equal IDs mean current images; wtenv itself only checks the tag.
+func (b *bench) staleImages(ctx context.Context, projects []string) (map[string]bool, error) {
+	main, err := envs.Open(ctx, b.shop)
+	if err != nil {
+		return nil, err
+	}
+	defer main.Close()
+	want := map[string]string{}
+	for _, svc := range b.builds {
+		res, err := b.api.ImageInspect(ctx, engine.BuiltImage(main.Project, svc))
+		if err != nil {
+			return nil, fmt.Errorf("image of %s in the A/B worktree: %w", svc, err)
+		}
+		want[svc] = res.ID
+	}
+	stale := map[string]bool{}
+	for i, root := range b.trees {
+		for _, svc := range b.builds {
+			res, err := b.api.ImageInspect(ctx, engine.BuiltImage(projects[i], svc))
+			if err != nil || res.ID != want[svc] {
+				stale[root] = true
+			}
+		}
+	}
+	return stale, nil
+}
+
+// statusAmongMany times in-process Status of one stack while every
+// concurrent stack runs: a status lists and measures every wtenv container
+// on the engine, so its cost grows with the number of stacks.
+func statusAmongMany(ctx context.Context, root string, n int) (samples, int, error) {
+	env, err := envs.Open(ctx, root)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer env.Close()
+	var s samples
+	for range n {
+		t0 := time.Now()
+		if _, err := env.Status(ctx); err != nil {
+			return nil, 0, err
+		}
+		s = append(s, time.Since(t0))
+	}
+	l, err := envs.List(ctx)
+	return s, len(l.Stacks), err
+}
