@@ -6,6 +6,7 @@ package envs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime/debug"
 	"sync"
@@ -95,4 +96,6 @@ var (
 	ErrUnreachable = engine.ErrUnreachable
 	ErrImage       = engine.ErrImage
 	ErrUnhealthy   = engine.ErrUnhealthy
+	// ErrUnknownService means a service name the compose file lacks.
+	ErrUnknownService = errors.New("unknown service")
 )

@@ -3,6 +3,7 @@ package envs
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -30,6 +31,9 @@ func (e *Env) Up(ctx context.Context, opts UpOptions) (stack.Stack, error) {
 	defer unlock()
 	p, warnings, err := e.load(ctx)
 	if err != nil {
+		return stack.Stack{}, err
+	}
+	if err := knownServices(p, opts.Services...); err != nil {
 		return stack.Stack{}, err
 	}
 	if err := e.admit(ctx, p); err != nil {
@@ -164,5 +168,30 @@ func (e *Env) Down(ctx context.Context, purge bool) (stack.Down, error) {
 
 // Logs returns the last tail lines of every service, or of one.
 func (e *Env) Logs(ctx context.Context, service string, tail int) (string, error) {
+	if service != "" {
+		// A name the compose file does not have is a typo, not a service
+		// that has not started: say so, with the names it does have.
+		if p, err := e.loadForStatus(ctx); err == nil {
+			if err := knownServices(p, service); err != nil {
+				return "", err
+			}
+		}
+	}
 	return e.engine.Logs(ctx, e.scope(), service, tail)
+}
+
+// knownServices checks that every name is a service of the compose file,
+// enabled or under a profile.
+func knownServices(p *types.Project, names ...string) error {
+	all := p.ServiceNames()
+	for name := range p.DisabledServices {
+		all = append(all, name)
+	}
+	for _, name := range names {
+		if !slices.Contains(all, name) {
+			slices.Sort(all)
+			return fmt.Errorf("%w: %q is not a service of the compose file; the services are %s", ErrUnknownService, name, strings.Join(all, ", "))
+		}
+	}
+	return nil
 }

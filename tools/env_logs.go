@@ -12,13 +12,17 @@ import (
 // LogsArgs are env_logs's arguments.
 type LogsArgs struct {
 	Service string `json:"service,omitempty" jsonschema:"one service; default: every service"`
-	Tail    int    `json:"tail,omitempty" jsonschema:"last lines per service, 1 to 2000; default 100"`
+	Tail    int    `json:"tail,omitempty" jsonschema:"last lines per service, 1 to 2000; default (or 0) 100"`
 }
+
+// maxTail bounds tail: more would flood the model's context.
+const maxTail = 2000
 
 func (t *Tools) envLogs() server.ServerTool {
 	tool := mcp.NewTool("env_logs",
 		mcp.WithDescription("Show the last log lines of this worktree's services (stdout and stderr), each line prefixed with its service name."),
 		mcp.WithInputSchema[LogsArgs](),
+		withRange(map[string][2]int{"tail": {0, maxTail}}),
 		mcp.WithOutputSchema[stack.Logs](),
 		mcp.WithTitleAnnotation("Logs of this worktree's stack"),
 		mcp.WithReadOnlyHintAnnotation(true),
@@ -30,8 +34,8 @@ func (t *Tools) envLogs() server.ServerTool {
 		if args.Tail == 0 {
 			args.Tail = 100
 		}
-		if args.Tail < 1 || args.Tail > 2000 {
-			return stack.Logs{}, "", fmt.Errorf("argument \"tail\" must be between 1 and 2000, not %d", args.Tail)
+		if args.Tail < 1 || args.Tail > maxTail {
+			return stack.Logs{}, "", fmt.Errorf("argument \"tail\" must be between 1 and %d, not %d", maxTail, args.Tail)
 		}
 		env, err := t.bind.Env(ctx, req)
 		if err != nil {

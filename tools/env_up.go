@@ -2,7 +2,6 @@ package tools
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
@@ -22,6 +21,7 @@ func (t *Tools) envUp() server.ServerTool {
 	tool := mcp.NewTool("env_up",
 		mcp.WithDescription("Bring up this worktree's own copy of the project's Docker Compose stack, isolated from every other worktree: its own container names, host ports, networks and volumes. Builds and starts services in dependency order and waits until they are healthy. Idempotent: on a running, unchanged stack it changes nothing. Returns each service's state, health, URLs on 127.0.0.1 and memory."),
 		mcp.WithInputSchema[UpArgs](),
+		withRange(map[string][2]int{"timeout_s": {0, maxTimeoutS}}),
 		mcp.WithOutputSchema[stack.Stack](),
 		mcp.WithTitleAnnotation("Start this worktree's stack"),
 		mcp.WithReadOnlyHintAnnotation(false),
@@ -30,8 +30,8 @@ func (t *Tools) envUp() server.ServerTool {
 		mcp.WithOpenWorldHintAnnotation(false),
 	)
 	return server.ServerTool{Tool: tool, Handler: handler(func(ctx context.Context, req mcp.CallToolRequest, args UpArgs) (stack.Stack, string, error) {
-		if args.TimeoutS < 0 {
-			return stack.Stack{}, "", fmt.Errorf("argument \"timeout_s\" must be 0 or more seconds, not %d", args.TimeoutS)
+		if err := checkTimeout(args.TimeoutS); err != nil {
+			return stack.Stack{}, "", err
 		}
 		env, err := t.bind.Env(ctx, req)
 		if err != nil {

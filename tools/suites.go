@@ -2,7 +2,6 @@ package tools
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
@@ -23,6 +22,7 @@ func (t *Tools) suiteTool(name, suite, description string) server.ServerTool {
 	tool := mcp.NewTool(name,
 		mcp.WithDescription(description),
 		mcp.WithInputSchema[TestArgs](),
+		withRange(map[string][2]int{"timeout_s": {0, maxTimeoutS}}),
 		mcp.WithOutputSchema[runner.TestRun](),
 		mcp.WithTitleAnnotation("Run the "+suite+" tests in this worktree's stack"),
 		mcp.WithReadOnlyHintAnnotation(false),
@@ -31,8 +31,8 @@ func (t *Tools) suiteTool(name, suite, description string) server.ServerTool {
 		mcp.WithOpenWorldHintAnnotation(false),
 	)
 	return server.ServerTool{Tool: tool, Handler: handler(func(ctx context.Context, req mcp.CallToolRequest, args TestArgs) (runner.TestRun, string, error) {
-		if args.TimeoutS < 0 {
-			return runner.TestRun{}, "", fmt.Errorf("argument \"timeout_s\" must be 0 or more seconds, not %d", args.TimeoutS)
+		if err := checkTimeout(args.TimeoutS); err != nil {
+			return runner.TestRun{}, "", err
 		}
 		env, err := t.bind.Env(ctx, req)
 		if err != nil {

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
@@ -92,4 +93,18 @@ func get(t *testing.T, u string) string {
 		return resp.Status
 	}
 	return string(b)
+}
+
+func writeFile(t *testing.T, path string, body []byte) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	mode := os.FileMode(0o644)
+	if filepath.Base(path) == "kv" {
+		mode = 0o755
+	}
+	if err := os.WriteFile(path, body, mode); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -51,7 +51,7 @@ func Load(ctx context.Context, root string, cfg Config, projectName string) (*ty
 	opts.ConfigPaths = files
 	p, err := opts.LoadProject(ctx)
 	if err != nil {
-		return nil, loadError(err)
+		return nil, loadError(root, files, err)
 	}
 	return p, nil
 }
@@ -126,8 +126,16 @@ func firstFile(dir string, names []string) string {
 	return ""
 }
 
-// loadError adds the next action to a loader error. The loader's own
-// message already names the file, and the line for a YAML syntax error.
-func loadError(err error) error {
-	return fmt.Errorf("load compose project: %w; fix the compose file and retry", err)
+// loadError names the files and adds the next action to a loader error.
+// The loader gives the line of a YAML syntax error, but not always the file
+// of a semantic one (an unknown dependency, a cycle).
+func loadError(root string, files []string, err error) error {
+	names := make([]string, len(files))
+	for i, f := range files {
+		names[i] = f
+		if rel, rerr := filepath.Rel(root, f); rerr == nil && !strings.HasPrefix(rel, "..") {
+			names[i] = rel
+		}
+	}
+	return fmt.Errorf("loading %s: %w; fix the compose file and retry", strings.Join(names, " + "), err)
 }

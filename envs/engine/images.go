@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 
 	"github.com/compose-spec/compose-go/v2/types"
@@ -23,9 +24,22 @@ var ErrImage = errors.New("image unavailable")
 
 // BuiltImage is the tag wtenv gives an image it builds for a service of a
 // project: per worktree, so two branches never overwrite each other's build.
+// Service names may hold capitals and separator runs that image names do
+// not allow; they are lowercased and each such run becomes one "-".
 func BuiltImage(project, service string) string {
-	return project + "-" + service
+	name := separators.ReplaceAllStringFunc(strings.ToLower(service), func(run string) string {
+		if run == "." || run == "_" || run == "__" || strings.Trim(run, "-") == "" {
+			return run // what image names allow between letters and digits
+		}
+		return "-"
+	})
+	if name = strings.Trim(name, "-._"); name == "" {
+		name = "service"
+	}
+	return project + "-" + name
 }
+
+var separators = regexp.MustCompile(`[^a-z0-9]+`)
 
 // imageID returns the local image ID for ref, or "" when it is absent.
 func (e *Engine) imageID(ctx context.Context, ref string) (string, error) {
@@ -153,8 +167,8 @@ func followBuild(r io.Reader, service string, progress func(string)) error {
 		} else if err != nil {
 			return fmt.Errorf("%w: service %q: reading build output: %v", ErrImage, service, err)
 		}
-		for _, line := range strings.Split(strings.TrimRight(m.Stream, "\n"), "\n") {
-			if line == "" {
+		for _, line := range strings.Split(strings.TrimRight(stripANSI(m.Stream), "\n"), "\n") {
+			if strings.TrimSpace(line) == "" {
 				continue
 			}
 			tail = append(tail, line)
@@ -167,10 +181,28 @@ func followBuild(r io.Reader, service string, progress func(string)) error {
 			}
 		}
 		if m.Error != nil {
-			return fmt.Errorf("%w: service %q: build failed: %s\n--- last build output ---\n%s", ErrImage, service, m.Error.Message, strings.Join(tail, "\n"))
+			return fmt.Errorf("%w: service %q: build failed: %s; %s\n--- last build output ---\n%s", ErrImage, service, m.Error.Message, buildAdvice(tail), strings.Join(tail, "\n"))
 		}
 	}
 }
+
+// buildAdvice names the next action after a failed build. The classic
+// builder reports a failed step only as text, so running out of disk space
+// is recognised by the kernel's message in the step's output.
+func buildAdvice(tail []string) string {
+	for _, line := range tail {
+		if strings.Contains(strings.ToLower(line), "no space left on device") {
+			return "the build ran out of disk space: free space on the engine's disk (`docker system df` shows what uses it; `wtenv gc` and `wtenv down --purge` in idle worktrees free wtenv's share) and run up again"
+		}
+	}
+	return "fix the Dockerfile or the files it uses (the output below shows the failing step) and run up again"
+}
+
+// ansi matches terminal colour sequences, which the builder wraps around a
+// step's stderr.
+var ansi = regexp.MustCompile("\x1b\\[[0-9;]*m")
+
+func stripANSI(s string) string { return ansi.ReplaceAllString(s, "") }
 
 func readIgnore(dir string) ([]string, error) {
 	f, err := os.Open(filepath.Join(dir, ".dockerignore"))

@@ -37,14 +37,16 @@ func (e *Engine) Up(ctx context.Context, p *types.Project, meta Meta, opts UpOpt
 	if err != nil {
 		return fmt.Errorf("%w; run `wtenv status` to see the services", err)
 	}
+	// Images come first, as in compose: a build that fails or an image
+	// that is missing then leaves nothing behind on the engine.
+	images, err := e.ensureImages(ctx, p, meta, opts.Build, progress)
+	if err != nil {
+		return err
+	}
 	if err := e.ensureNetworks(ctx, p, meta); err != nil {
 		return err
 	}
 	if err := e.ensureVolumes(ctx, p, meta); err != nil {
-		return err
-	}
-	images, err := e.ensureImages(ctx, p, meta, opts.Build, progress)
-	if err != nil {
 		return err
 	}
 	existing, err := e.serviceContainers(ctx, meta.Scope())

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/distribution/reference"
 )
 
 // seeds are the fuzz corpus: varied repository and branch names, each with
@@ -28,6 +30,7 @@ var seeds = []struct{ repo, branch, rootA, rootB string }{
 	{"shop", "\xff\xfe invalid utf8", "/bad/a", "/bad/b"},
 	{"my_repo", "_x_", "C:\\src\\shop", "C:\\src\\shop2"},
 	{"shop", "HEAD", "/same/prefix/one", "/same/prefix/two"},
+	{"my wörk trée", "Feature/ÜNÏ_côde+x", "/o/a", "/o/b"},
 }
 
 func h4Of(root string) string {
@@ -42,6 +45,11 @@ func FuzzProjectName(f *testing.F) {
 		a := ProjectName(repo, branch, rootA)
 		if !Valid(a) {
 			t.Fatalf("ProjectName(%q, %q, %q) = %q is not Valid", repo, branch, rootA, a)
+		}
+		// Built images are named "<project>-<service>": the project must
+		// also be a valid image name.
+		if _, err := reference.ParseNormalizedNamed(a + "-svc"); err != nil {
+			t.Fatalf("ProjectName(%q, %q, %q) = %q is no valid image name: %v", repo, branch, rootA, a, err)
 		}
 		if again := ProjectName(repo, branch, rootA); again != a {
 			t.Fatalf("not deterministic: %q then %q", a, again)

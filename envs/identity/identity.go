@@ -52,23 +52,38 @@ func ProjectName(repo, branch, root string) string {
 }
 
 // sanitize lowercases s and replaces every run of characters outside
-// [a-z0-9_-] with one "-". Leading and trailing "-" and "_" are trimmed so
-// the part can start a name; an empty result becomes fallback, which keeps
-// names made only of non-Latin characters valid.
+// [a-z0-9] with one "-", except a lone "_", which stays: the result must be
+// a valid compose project name and also a valid image name component, and
+// image names allow "_" or "-"s between letters but not "-_" or "___".
+// Leading and trailing separators are trimmed so the part can start a name;
+// an empty result becomes fallback, which keeps names made only of
+// non-Latin characters valid.
 func sanitize(s, fallback string) string {
 	var sb strings.Builder
-	inRun := false
+	run := ""
+	flush := func() {
+		switch run {
+		case "":
+		case "_":
+			sb.WriteByte('_')
+		default:
+			sb.WriteByte('-')
+		}
+		run = ""
+	}
 	for _, c := range strings.ToLower(s) {
-		if c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '-' {
+		if c >= 'a' && c <= 'z' || c >= '0' && c <= '9' {
+			flush()
 			sb.WriteRune(c)
-			inRun = false
 			continue
 		}
-		if !inRun {
-			sb.WriteByte('-')
-			inRun = true
+		if c == '_' {
+			run += "_"
+		} else {
+			run += "-"
 		}
 	}
+	flush()
 	if out := trim(sb.String()); out != "" {
 		return out
 	}
