@@ -176,8 +176,13 @@ func TestErrorsReachTheModel(t *testing.T) {
 		args map[string]any
 		want string
 	}{
-		{s, "env_logs", map[string]any{"tail": 5000}, `argument "tail" must be between 1 and 2000`},
-		{s, "env_logs", map[string]any{"tail": "many"}, `"tail"`},
+		{s, "env_logs", map[string]any{"tail": 5000}, `argument "tail" must be at most 2000, not 5000`},
+		{s, "env_logs", map[string]any{"tail": -1}, `argument "tail" must be at least 0, not -1`},
+		{s, "env_logs", map[string]any{"tail": "many"}, `argument "tail" must be an integer, not string`},
+		{s, "env_up", map[string]any{"timeout_s": 1e9}, `argument "timeout_s" must be at most 86400`},
+		{s, "run_unit_tests", map[string]any{"timeout_s": 1e9}, `argument "timeout_s" must be at most 86400`},
+		{s, "run_e2e_tests", map[string]any{"timeout_s": -5}, `argument "timeout_s" must be at least 0`},
+		{s, "env_up", map[string]any{"services": "web"}, `argument "services" must be an array of strings`},
 		{s, "env_up", map[string]any{"worktree": "/elsewhere"}, `unknown argument "worktree"`},
 		{s, "env_up", nil, "add compose.yaml, or name the files under compose: in wtenv.yaml"},
 		{unbound, "env_status", nil, "--worktree DIR"},

@@ -34,10 +34,6 @@ func New(b tools.Binding, logger *slog.Logger) *mcpserver.MCPServer {
 		mcpserver.WithInstructions(instructions),
 		mcpserver.WithToolCapabilities(false),
 		mcpserver.WithRecovery(),
-		// Arguments are checked against each tool's schema (types, ranges,
-		// unknown names) before its handler runs; the failure comes back
-		// as an isError result the model can correct its call from.
-		mcpserver.WithInputSchemaValidation(),
 		mcpserver.WithToolHandlerMiddleware(logCalls(logger)),
 	)
 	s.AddTools(tools.New(b).All()...)

@@ -24,7 +24,7 @@ func (t *Tools) envDown() server.ServerTool {
 		mcp.WithIdempotentHintAnnotation(true),
 		mcp.WithOpenWorldHintAnnotation(false),
 	)
-	return server.ServerTool{Tool: tool, Handler: handler(func(ctx context.Context, req mcp.CallToolRequest, args DownArgs) (stack.Down, string, error) {
+	return server.ServerTool{Tool: tool, Handler: handler(tool, func(ctx context.Context, req mcp.CallToolRequest, args DownArgs) (stack.Down, string, error) {
 		env, err := t.bind.Env(ctx, req)
 		if err != nil {
 			return stack.Down{}, "", err

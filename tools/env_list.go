@@ -22,7 +22,7 @@ func (t *Tools) envList() server.ServerTool {
 		mcp.WithIdempotentHintAnnotation(true),
 		mcp.WithOpenWorldHintAnnotation(false),
 	)
-	return server.ServerTool{Tool: tool, Handler: handler(func(ctx context.Context, _ mcp.CallToolRequest, _ ListArgs) (stack.List, string, error) {
+	return server.ServerTool{Tool: tool, Handler: handler(tool, func(ctx context.Context, _ mcp.CallToolRequest, _ ListArgs) (stack.List, string, error) {
 		l, err := t.list(ctx)
 		if err != nil {
 			return stack.List{}, "", err

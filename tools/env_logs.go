@@ -30,7 +30,7 @@ func (t *Tools) envLogs() server.ServerTool {
 		mcp.WithIdempotentHintAnnotation(true),
 		mcp.WithOpenWorldHintAnnotation(false),
 	)
-	return server.ServerTool{Tool: tool, Handler: handler(func(ctx context.Context, req mcp.CallToolRequest, args LogsArgs) (stack.Logs, string, error) {
+	return server.ServerTool{Tool: tool, Handler: handler(tool, func(ctx context.Context, req mcp.CallToolRequest, args LogsArgs) (stack.Logs, string, error) {
 		if args.Tail == 0 {
 			args.Tail = 100
 		}

@@ -22,7 +22,7 @@ func (t *Tools) envStatus() server.ServerTool {
 		mcp.WithIdempotentHintAnnotation(true),
 		mcp.WithOpenWorldHintAnnotation(false),
 	)
-	return server.ServerTool{Tool: tool, Handler: handler(func(ctx context.Context, req mcp.CallToolRequest, _ StatusArgs) (stack.Stack, string, error) {
+	return server.ServerTool{Tool: tool, Handler: handler(tool, func(ctx context.Context, req mcp.CallToolRequest, _ StatusArgs) (stack.Stack, string, error) {
 		env, err := t.bind.Env(ctx, req)
 		if err != nil {
 			return stack.Stack{}, "", err

@@ -29,7 +29,7 @@ func (t *Tools) envUp() server.ServerTool {
 		mcp.WithIdempotentHintAnnotation(true),
 		mcp.WithOpenWorldHintAnnotation(false),
 	)
-	return server.ServerTool{Tool: tool, Handler: handler(func(ctx context.Context, req mcp.CallToolRequest, args UpArgs) (stack.Stack, string, error) {
+	return server.ServerTool{Tool: tool, Handler: handler(tool, func(ctx context.Context, req mcp.CallToolRequest, args UpArgs) (stack.Stack, string, error) {
 		if err := checkTimeout(args.TimeoutS); err != nil {
 			return stack.Stack{}, "", err
 		}

@@ -30,7 +30,7 @@ func (t *Tools) suiteTool(name, suite, description string) server.ServerTool {
 		mcp.WithIdempotentHintAnnotation(false),
 		mcp.WithOpenWorldHintAnnotation(false),
 	)
-	return server.ServerTool{Tool: tool, Handler: handler(func(ctx context.Context, req mcp.CallToolRequest, args TestArgs) (runner.TestRun, string, error) {
+	return server.ServerTool{Tool: tool, Handler: handler(tool, func(ctx context.Context, req mcp.CallToolRequest, args TestArgs) (runner.TestRun, string, error) {
 		if err := checkTimeout(args.TimeoutS); err != nil {
 			return runner.TestRun{}, "", err
 		}

@@ -38,13 +38,18 @@ func (t *Tools) All() []server.ServerTool {
 }
 
 // handler adapts a typed function to an MCP handler: arguments are decoded
-// into A (a decoding error names the argument), the result goes out as
+// into A (a decoding error names the argument) and checked against the
+// tool's input schema (ranges), the result goes out as
 // structuredContent with a text summary, and an error becomes an isError
 // result whose text is the error's message, which names the next action.
-func handler[A, R any](fn func(ctx context.Context, req mcp.CallToolRequest, args A) (R, string, error)) server.ToolHandlerFunc {
+func handler[A, R any](tool mcp.Tool, fn func(ctx context.Context, req mcp.CallToolRequest, args A) (R, string, error)) server.ToolHandlerFunc {
+	schema := inputSchema(tool)
 	return func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 		var args A
 		if err := bindArgs(req, &args); err != nil {
+			return mcp.NewToolResultError(err.Error()), nil
+		}
+		if err := checkSchema(schema, req); err != nil {
 			return mcp.NewToolResultError(err.Error()), nil
 		}
 		res, summary, err := fn(ctx, req, args)
