@@ -27,6 +27,7 @@ type session struct {
 	*mcp.ClientSession
 	mu       sync.Mutex
 	progress []string
+	logPath  string // the server's --log-file
 }
 
 func connect(t *testing.T, dir string, roots []string, args ...string) *session {
@@ -42,7 +43,8 @@ func connect(t *testing.T, dir string, roots []string, args ...string) *session 
 	for _, r := range roots {
 		client.AddRoots(&mcp.Root{URI: "file://" + r, Name: filepath.Base(r)})
 	}
-	cmd := exec.Command(wtenvBinary(t), append([]string{"serve", "--log-file", filepath.Join(t.TempDir(), "serve.log")}, args...)...)
+	s.logPath = filepath.Join(t.TempDir(), "serve.log")
+	cmd := exec.Command(wtenvBinary(t), append([]string{"serve", "--log-file", s.logPath}, args...)...)
 	cmd.Dir = dir
 	cmd.Env = os.Environ()
 	cs, err := client.Connect(context.Background(), &mcp.CommandTransport{Command: cmd}, nil)
