@@ -126,7 +126,9 @@ func TestTenConcurrentUps(t *testing.T) {
 			enginetest.Git(t, repo, "worktree", "remove", "--force", wt)
 		}
 		cancel()
-		t.Logf("round %d: 10 ups in %s", r+1, wall.Round(time.Millisecond))
+		// Cumulative figures every round, so a soak stopped early still
+		// reports what it saw.
+		t.Logf("round %d: 10 ups in %s; so far ups=%d failures=%d collisions=%d leaked=%d", r+1, wall.Round(time.Millisecond), ups, failures, collisions, leaks)
 	}
 	t.Logf("soak: rounds=%d ups=%d failures=%d collisions=%d leaked=%d slowest-round=%s", rounds, ups, failures, collisions, leaks, slowest.Round(time.Millisecond))
 }
