@@ -2,6 +2,7 @@ package state
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -29,6 +30,11 @@ func (s *Store) LockProject(ctx context.Context, project string) (func(), error)
 // Busy reports whether some process (this one included) holds the
 // project's lock now, that is, whether an Up or Down of it is under way.
 func (s *Store) Busy(project string) bool {
+	// Whoever holds the lock created its file first: no file, no holder,
+	// and no lock file made for a project this store never ran.
+	if _, err := os.Stat(s.projectLockPath(project)); errors.Is(err, os.ErrNotExist) {
+		return false
+	}
 	fl := flock.New(s.projectLockPath(project), flock.SetPermissions(0o600))
 	ok, err := fl.TryLock()
 	if err != nil {
