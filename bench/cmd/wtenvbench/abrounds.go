@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net"
+	"strings"
 	"time"
 
 	"github.com/moby/moby/client"
@@ -17,21 +19,35 @@ import (
 type sideResult struct {
 	cold, coldObserved, coldWall samples
 	warm, status, down           samples
-	coldRuns, warmRuns           []cmdRun // stamped stderr, for timelines
+	cpu                          map[string]samples // by operation: the command's own CPU time
+	coldRuns, warmRuns           []cmdRun           // stamped stderr, for timelines
 	foot                         footprint
 }
 
 // abResult is everything the interleaved rounds measure.
 type abResult struct {
 	wtenv, compose sideResult
-	project        string   // the A/B worktree's wtenv project
-	mcpStatus      samples  // env_status over one long-lived wtenv serve
+	project        string  // the A/B worktree's wtenv project
+	mcpStatus      samples // env_status over one long-lived wtenv serve
 	mcpFirst       time.Duration
-	mcpWarmUp      samples  // env_up on the running stack, same session
+	mcpWarmUp      samples // env_up on the running stack, same session
 	inproc         inProcess
 	breakdown      []step
 	breakdownWhole samples
 	help           samples // `wtenv help`: a process's start and exit
+	prof           profiles
+	serveCPU       time.Duration // wtenv serve's CPU time over the counted env_status calls
+	loads          []string      // load average at each round's start
+	failures       []string      // attempts that failed and were retried
+}
+
+// record keeps one counted command's wall and CPU time.
+func (s *sideResult) record(op string, into *samples, c cmdRun, wall time.Duration) {
+	*into = append(*into, wall)
+	if s.cpu == nil {
+		s.cpu = map[string]samples{}
+	}
+	s.cpu[op] = append(s.cpu[op], c.cpu)
 }
 
 // abRounds runs round 0 (warm-up, not counted: wtenv builds its images
@@ -55,23 +71,73 @@ func (b *bench) abRounds(ctx context.Context) (*abResult, error) {
 	if _, err := runQuiet(ctx, b.shop, b.compose.build()...); err != nil {
 		return nil, err
 	}
-	sess, err := b.startServe(ctx, b.shop, "serve-status.log")
+	sess, err := b.startServe(ctx, b.shop, "serve-status.log", false)
 	if err != nil {
 		return nil, err
 	}
 	defer sess.close()
 	for round := 0; round <= b.cfg.rounds; round++ {
-		sides := []func(context.Context, int, *abResult, *serveSession) error{b.wtenvRound, b.composeRound}
+		b.awaitQuiet(ctx)
+		r.loads = append(r.loads, fmt.Sprintf("%s (%.0f runnable)", loadAvg(), runnable(ctx)))
+		sides := []struct {
+			wtenv bool
+			run   func(context.Context, int, *abResult, *serveSession) error
+		}{{true, b.wtenvRound}, {false, b.composeRound}}
 		if round%2 == 0 {
 			sides[0], sides[1] = sides[1], sides[0]
 		}
 		for _, side := range sides {
-			if err := side(ctx, round, r, sess); err != nil {
+			if err := b.retry(ctx, round, side.wtenv, r, func() error { return side.run(ctx, round, r, sess) }); err != nil {
 				return r, fmt.Errorf("round %d: %w", round, err)
 			}
 		}
 	}
 	return r, nil
+}
+
+// retry runs one side's round, and on failure (a healthcheck that gave up
+// on an overloaded machine, an engine restarted under the run) removes
+// that side's stack, drops the attempt's samples and tries again, twice at
+// most. Every failure is reported.
+func (b *bench) retry(ctx context.Context, round int, wtenvSide bool, r *abResult, fn func() error) error {
+	name := b.compose.variant
+	if wtenvSide {
+		name = "wtenv"
+	}
+	var err error
+	for attempt := range 3 {
+		before := r.snapshot()
+		if err = fn(); err == nil || ctx.Err() != nil {
+			return err
+		}
+		*r = before
+		first, _, _ := strings.Cut(err.Error(), "\n")
+		r.failures = append(r.failures, fmt.Sprintf("round %d, %s, attempt %d: %s", round, name, attempt+1, first))
+		b.logf("round %d: %s failed, removing its stack and retrying: %v", round, name, err)
+		b.resetSide(ctx, wtenvSide)
+		b.awaitQuiet(ctx)
+	}
+	return err
+}
+
+// snapshot copies the result so a failed attempt's samples can be dropped:
+// slices are cut back to their length, the CPU maps copied.
+func (r *abResult) snapshot() abResult {
+	c := *r
+	c.wtenv.cpu, c.compose.cpu = maps.Clone(r.wtenv.cpu), maps.Clone(r.compose.cpu)
+	return c
+}
+
+// resetSide removes one side's stack and volume after a failed attempt.
+func (b *bench) resetSide(ctx context.Context, wtenvSide bool) {
+	if wtenvSide {
+		_, err := runQuiet(ctx, b.shop, b.wtenvCmd(b.shop, "down")...)
+		b.warn(err)
+		b.warn(b.removeVolumes(ctx, "dev.wtenv.worktree="+b.shop))
+		return
+	}
+	_, err := runQuiet(ctx, b.shop, b.compose.cmd("down", "-v")...)
+	b.warn(err)
 }
 
 func (b *bench) wtenvRound(ctx context.Context, round int, r *abResult, sess *serveSession) error {
@@ -86,7 +152,8 @@ func (b *bench) wtenvRound(ctx context.Context, round int, r *abResult, sess *se
 		return err
 	}
 	if counted {
-		s.cold, s.coldObserved, s.coldWall = append(s.cold, u.ready), append(s.coldObserved, u.observed), append(s.coldWall, u.wall)
+		s.record("cold", &s.cold, u.cmdRun, u.ready)
+		s.coldObserved, s.coldWall = append(s.coldObserved, u.observed), append(s.coldWall, u.wall)
 		s.coldRuns = append(s.coldRuns, u.cmdRun)
 	}
 	for range b.cfg.warm {
@@ -95,7 +162,8 @@ func (b *bench) wtenvRound(ctx context.Context, round int, r *abResult, sess *se
 			return err
 		}
 		if counted {
-			s.warm, s.warmRuns = append(s.warm, u.ready), append(s.warmRuns, u.cmdRun)
+			s.record("warm", &s.warm, u.cmdRun, u.ready)
+			s.warmRuns = append(s.warmRuns, u.cmdRun)
 		}
 	}
 	for range b.cfg.statusCalls {
@@ -104,9 +172,10 @@ func (b *bench) wtenvRound(ctx context.Context, round int, r *abResult, sess *se
 			return c.err
 		}
 		if counted {
-			s.status = append(s.status, c.wall)
+			s.record("status", &s.status, c, c.wall)
 		}
 	}
+	cpu0 := procCPU(sess.pid())
 	for i := range b.cfg.mcpCalls {
 		d, st, err := sess.call(ctx, "env_status", nil)
 		if err != nil {
@@ -122,6 +191,9 @@ func (b *bench) wtenvRound(ctx context.Context, round int, r *abResult, sess *se
 			r.mcpStatus = append(r.mcpStatus, d)
 		}
 	}
+	if counted {
+		r.serveCPU += procCPU(sess.pid()) - cpu0
+	}
 	if d, _, err := sess.call(ctx, "env_up", nil); err != nil {
 		return err
 	} else if counted {
@@ -136,7 +208,7 @@ func (b *bench) wtenvRound(ctx context.Context, round int, r *abResult, sess *se
 		return c.err
 	}
 	if counted {
-		s.down = append(s.down, c.wall)
+		s.record("down", &s.down, c, c.wall)
 	}
 	if err := waitGone(ctx, b.api, r.project); err != nil {
 		return err
@@ -157,11 +229,17 @@ func (b *bench) wtenvExtras(ctx context.Context, round int, r *abResult) error {
 	if round != b.cfg.rounds {
 		return nil
 	}
-	b.logf("round %d: in-process status and warm up, status breakdown", round)
+	b.logf("round %d: in-process status and warm up, status breakdown, CPU profiles", round)
 	if r.inproc, err = measureInProcess(ctx, b.shop, b.cfg.mcpCalls); err != nil {
 		return err
 	}
 	if r.breakdown, r.breakdownWhole, err = statusBreakdown(ctx, b.shop, b.cfg.mcpCalls); err != nil {
+		return err
+	}
+	if r.prof, err = profileInProcess(ctx, b.base, b.shop, 4*b.cfg.mcpCalls); err != nil {
+		return err
+	}
+	if err := b.initTrace(ctx, &r.prof); err != nil {
 		return err
 	}
 	for range 5 {
@@ -182,7 +260,8 @@ func (b *bench) composeRound(ctx context.Context, round int, r *abResult, _ *ser
 		return u.err
 	}
 	if counted {
-		s.cold, s.coldObserved, s.coldWall = append(s.cold, u.ready), append(s.coldObserved, u.observed), append(s.coldWall, u.wall)
+		s.record("cold", &s.cold, u.cmdRun, u.ready)
+		s.coldObserved, s.coldWall = append(s.coldObserved, u.observed), append(s.coldWall, u.wall)
 		s.coldRuns = append(s.coldRuns, u.cmdRun)
 	}
 	for range b.cfg.warm {
@@ -191,7 +270,8 @@ func (b *bench) composeRound(ctx context.Context, round int, r *abResult, _ *ser
 			return u.err
 		}
 		if counted {
-			s.warm, s.warmRuns = append(s.warm, u.ready), append(s.warmRuns, u.cmdRun)
+			s.record("warm", &s.warm, u.cmdRun, u.ready)
+			s.warmRuns = append(s.warmRuns, u.cmdRun)
 		}
 	}
 	for range b.cfg.statusCalls {
@@ -200,7 +280,7 @@ func (b *bench) composeRound(ctx context.Context, round int, r *abResult, _ *ser
 			return run.err
 		}
 		if counted {
-			s.status = append(s.status, run.wall)
+			s.record("status", &s.status, run, run.wall)
 		}
 	}
 	var err error
@@ -215,7 +295,7 @@ func (b *bench) composeRound(ctx context.Context, round int, r *abResult, _ *ser
 		return run.err
 	}
 	if counted {
-		s.down = append(s.down, run.wall)
+		s.record("down", &s.down, run, run.wall)
 	}
 	if err := waitGone(ctx, b.api, composeProject); err != nil {
 		return err

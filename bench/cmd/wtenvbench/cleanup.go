@@ -34,7 +34,8 @@ func (b *bench) cleanup() {
 		if cs, err := b.api.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f}); err == nil {
 			for _, c := range cs.Items {
 				if mine(c.Labels) {
-					b.warn(b.api.ContainerRemove(ctx, c.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true}))
+					_, err := b.api.ContainerRemove(ctx, c.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
+					b.warn(err)
 				}
 			}
 		}

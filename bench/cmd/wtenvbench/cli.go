@@ -22,6 +22,7 @@ type stamped struct {
 // cmdRun is one timed run of a command.
 type cmdRun struct {
 	wall   time.Duration // from t0 until the process exited
+	cpu    time.Duration // the process's own user+system CPU time
 	lines  []stamped
 	stdout []byte
 	err    error
@@ -50,6 +51,11 @@ func runTimed(ctx context.Context, t0 time.Time, dir string, argv []string) cmdR
 	}
 	err = cmd.Wait()
 	r := cmdRun{wall: time.Since(t0), lines: lines, stdout: out.Bytes()}
+	if ps := cmd.ProcessState; ps != nil {
+		// CPU time hardly depends on how busy the machine is, wall time
+		// does: it tells the command's own cost from its waiting.
+		r.cpu = ps.UserTime() + ps.SystemTime()
+	}
 	if err != nil {
 		r.err = fmt.Errorf("%s: %v\n%s", strings.Join(argv, " "), err, tail(lines, 15))
 	}

@@ -23,6 +23,7 @@ type concResult struct {
 	foot             footprint
 	statusOne        samples // in-process Status of one stack while all N run
 	stacksOnEngine   int
+	load             string // at the start of the timed ups
 }
 
 // concurrentUps makes sure every worktree has its images (untimed in the
@@ -53,8 +54,11 @@ func (b *bench) concurrentUps(ctx context.Context) (*concResult, error) {
 	if err := b.downAll(ctx, projects, nil); err != nil {
 		return r, err
 	}
+	b.awaitQuiet(ctx)
+	r.load = fmt.Sprintf("%s (%.0f runnable)", loadAvg(), runnable(ctx))
 	b.logf("concurrent: %d cold ups at once", r.n)
 	if r.upWall, r.up, err = b.all(ctx, func(i int) []string { return b.wtenvCmd(b.trees[i], "up") }); err != nil {
+		r.up = nil // a failed process's time is no sample
 		return r, err
 	}
 	for _, p := range projects {

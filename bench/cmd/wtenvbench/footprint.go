@@ -107,9 +107,9 @@ func measureStack(ctx context.Context, api *client.Client, project string) (foot
 		argv := strings.Split(strings.TrimRight(string(raw), "\x00"), "\x00")
 		kind := ""
 		switch base := filepath.Base(argv[0]); {
-		case strings.HasPrefix(base, "containerd-shim") && ids[flag(argv, "-id")]:
+		case strings.HasPrefix(base, "containerd-shim") && ids[argAfter(argv, "-id")]:
 			kind = "containerd-shim"
-		case base == "docker-proxy" && ports[flag(argv, "-host-port")] && ips[flag(argv, "-container-ip")]:
+		case base == "docker-proxy" && ports[argAfter(argv, "-host-port")] && ips[argAfter(argv, "-container-ip")]:
 			kind = "docker-proxy"
 		case base == "fuse-overlayfs" && containsAny(string(raw), layers):
 			kind = "fuse-overlayfs"
@@ -125,8 +125,8 @@ func measureStack(ctx context.Context, api *client.Client, project string) (foot
 	return f, nil
 }
 
-// flag returns the value after name in argv.
-func flag(argv []string, name string) string {
+// argAfter returns the value after name in argv.
+func argAfter(argv []string, name string) string {
 	for i, a := range argv[:max(len(argv)-1, 0)] {
 		if a == name {
 			return argv[i+1]

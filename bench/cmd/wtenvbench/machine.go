@@ -11,8 +11,8 @@ import (
 
 // machine are the facts a reader needs to judge the figures.
 type machine struct {
-	date, cores, memory, kernel, engine, storage string
-	compose, goVersion, commit, loadStart, loadEnd   string
+	date, cores, memory, kernel, engine, storage   string
+	compose, goVersion, commit, loadStart, loadEnd string
 }
 
 func (b *bench) machineFacts(ctx context.Context) machine {
@@ -62,4 +62,53 @@ func firstLine(b []byte, err error) string {
 	}
 	line, _, _ := strings.Cut(string(b), "\n")
 	return strings.TrimSpace(line)
+}
+
+// awaitQuiet waits, for at most -quiet-wait, until the machine is quiet:
+// on average over a second no more runnable tasks than cores (plus one for
+// the harness). On a machine shared with other test runs, a round taken at
+// a quieter moment measures wtenv rather than the neighbours; the load at
+// each round's start is reported either way.
+func (b *bench) awaitQuiet(ctx context.Context) {
+	if b.cfg.quietWait <= 0 {
+		return
+	}
+	deadline := time.Now().Add(b.cfg.quietWait)
+	for {
+		running := runnable(ctx)
+		if running <= float64(runtime.NumCPU()+1) {
+			return
+		}
+		if time.Now().After(deadline) {
+			b.logf("the machine stays busy (%.0f runnable tasks on %d cores); going on", running, runtime.NumCPU())
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(2 * time.Second):
+		}
+	}
+}
+
+// runnable averages procs_running of /proc/stat over ten samples in a
+// second: the load right now, which the load average only shows minutes
+// later.
+func runnable(ctx context.Context) float64 {
+	var sum float64
+	for range 10 {
+		raw, _ := os.ReadFile("/proc/stat")
+		for _, l := range strings.Split(string(raw), "\n") {
+			if v, ok := strings.CutPrefix(l, "procs_running "); ok {
+				n, _ := strconv.ParseFloat(v, 64)
+				sum += n
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return 0
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	return sum / 10
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -23,10 +24,22 @@ type serveSession struct {
 	cmd *exec.Cmd
 }
 
-func (b *bench) startServe(ctx context.Context, root, logName string) (*serveSession, error) {
+// startServe starts the server; with gcTrace its runtime prints a line per
+// garbage collection (GODEBUG=gctrace=1) to base/<logName>.gctrace, which
+// tells how much of its resident memory is live heap.
+func (b *bench) startServe(ctx context.Context, root, logName string, gcTrace bool) (*serveSession, error) {
 	client := mcp.NewClient(&mcp.Implementation{Name: "wtenvbench", Version: "1"}, nil)
-	cmd := exec.Command(b.wtenv, "serve", "--worktree", root, "--log-file", b.base+"/"+logName)
+	cmd := exec.Command(b.wtenv, "serve", "--worktree", root, "--log-file", filepath.Join(b.base, logName))
 	cmd.Env = os.Environ()
+	if gcTrace {
+		f, err := os.Create(filepath.Join(b.base, logName+".gctrace"))
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close() // the child keeps its own descriptor
+		cmd.Env = append(cmd.Env, "GODEBUG=gctrace=1")
+		cmd.Stderr = f
+	}
 	cs, err := client.Connect(ctx, &mcp.CommandTransport{Command: cmd}, nil)
 	if err != nil {
 		return nil, fmt.Errorf("connecting to wtenv serve: %w", err)
@@ -139,6 +152,36 @@ type serveMemory struct {
 	hwm                       int64 // VmHWM at the end: the lifetime peak
 	envUp, envUpWarm, envDown time.Duration
 	binarySize                int64
+	lastGC                    string // the heap figures of the server's last garbage collection
+}
+
+// lastGC returns the heap part of the last gctrace line ("4->4->2 MB, 4 MB
+// goal"): heap at GC start, at GC end, live after it, and the next goal.
+func lastGC(path string) string {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	out, n := "", 0
+	for _, line := range strings.Split(string(raw), "\n") {
+		if !strings.HasPrefix(line, "gc ") {
+			continue
+		}
+		n++
+		for _, part := range strings.Split(line, ", ") {
+			if strings.Contains(part, "->") || strings.HasSuffix(part, "MB goal") {
+				if strings.Contains(part, "->") {
+					out = part
+				} else {
+					out += ", " + part
+				}
+			}
+		}
+	}
+	if out == "" {
+		return ""
+	}
+	return out + " (after " + strconv.Itoa(n) + " collections)"
 }
 
 // settle is how long the server sits untouched before an idle reading, so
@@ -154,7 +197,7 @@ func (b *bench) measureServe(ctx context.Context) (serveMemory, error) {
 	if fi, err := os.Stat(b.wtenv); err == nil {
 		m.binarySize = fi.Size()
 	}
-	s, err := b.startServe(ctx, b.shop, "serve-memory.log")
+	s, err := b.startServe(ctx, b.shop, "serve-memory.log", true)
 	if err != nil {
 		return m, err
 	}
@@ -186,8 +229,28 @@ func (b *bench) measureServe(ctx context.Context) (serveMemory, error) {
 		return m, err
 	}
 	m.hwm = m.idleAfterUse["VmHWM"]
+	m.lastGC = lastGC(filepath.Join(b.base, "serve-memory.log.gctrace"))
 	if m.envDown, _, err = s.call(ctx, "env_down", nil); err != nil {
 		return m, err
 	}
 	return m, b.removeVolumes(ctx, "dev.wtenv.worktree="+b.shop)
+}
+
+// procCPU is a process's user+system CPU time so far, from
+// /proc/<pid>/stat (in USER_HZ ticks, 100 a second on Linux), so the
+// server's own cost per call can be told from time spent waiting.
+func procCPU(pid int) time.Duration {
+	raw, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	// The command name in parentheses may hold spaces: count fields after it.
+	_, rest, ok := strings.Cut(string(raw), ") ")
+	f := strings.Fields(rest)
+	if !ok || len(f) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(utime+stime) * 10 * time.Millisecond
 }

@@ -61,10 +61,9 @@ func (b *bench) prepare(ctx context.Context) error {
 	if _, err := b.api.Ping(ctx, client.PingOptions{NegotiateAPIVersion: true}); err != nil {
 		return fmt.Errorf("no Docker engine answers: %w", err)
 	}
-	if _, err := os.Stat(b.base); err == nil {
-		b.logf("removing what an earlier run left in %s", b.base)
-		b.cleanup()
-	}
+	// Whatever an earlier run left (killed, or its engine restarted under
+	// it) goes first; on a clean machine this finds nothing.
+	b.cleanup()
 	if err := os.MkdirAll(filepath.Join(b.base, "state"), 0o755); err != nil {
 		return err
 	}
