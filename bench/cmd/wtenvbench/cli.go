@@ -57,9 +57,23 @@ func runTimed(ctx context.Context, t0 time.Time, dir string, argv []string) cmdR
 		r.cpu = ps.UserTime() + ps.SystemTime()
 	}
 	if err != nil {
-		r.err = fmt.Errorf("%s: %v\n%s", strings.Join(argv, " "), err, tail(lines, 15))
+		r.err = fmt.Errorf("%s: %v\n%s%s", strings.Join(argv, " "), err, errorLines(lines), tail(lines, 10))
 	}
 	return r
+}
+
+// errorLines picks the lines that state an error, which a log tail the
+// error carries (wtenv appends the service's last log lines) can push out
+// of the tail: wtenv's "wtenv up: ..." and Compose's "ERROR: ...".
+func errorLines(lines []stamped) string {
+	var b strings.Builder
+	for _, l := range lines {
+		t := l.text
+		if (strings.HasPrefix(t, "wtenv ") && !strings.HasPrefix(t, "wtenv: ")) || strings.Contains(t, "ERROR") {
+			b.WriteString("  " + t + "\n")
+		}
+	}
+	return b.String()
 }
 
 // tail renders the last n stderr lines, for error messages.

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -16,7 +17,8 @@ import (
 // brought up by its own `wtenv up` process, all started at once.
 type concResult struct {
 	n                int
-	prepWall         time.Duration // first ups, building images where missing or stale
+	prepWall         time.Duration // first ups of the worktrees that needed images, two at a time
+	prep             samples       // each of those first ups, its image builds included
 	prepBuilt        int           // worktrees whose images were (re)built
 	upWall, downWall time.Duration
 	up, down         samples // per process
@@ -26,9 +28,9 @@ type concResult struct {
 	load             string // at the start of the timed ups
 }
 
-// concurrentUps makes sure every worktree has its images (untimed in the
-// comparison; reported), takes them all down, then times N concurrent cold
-// ups, measures the N stacks, and times N concurrent downs.
+// concurrentUps makes sure every worktree has its images (timed apart,
+// reported), then times N concurrent cold ups, measures the N stacks, and
+// times N concurrent downs.
 func (b *bench) concurrentUps(ctx context.Context) (*concResult, error) {
 	r := &concResult{n: len(b.trees)}
 	projects, err := b.projects(ctx)
@@ -39,19 +41,9 @@ func (b *bench) concurrentUps(ctx context.Context) (*concResult, error) {
 	if err != nil {
 		return r, err
 	}
-	b.logf("concurrent: preparing %d worktrees (%d need their images built)", r.n, len(stale))
+	b.logf("concurrent: first up of %d new worktrees (builds their images), two at a time", len(stale))
 	r.prepBuilt = len(stale)
-	wall, _, err := b.all(ctx, func(i int) []string {
-		if stale[b.trees[i]] {
-			return b.wtenvCmd(b.trees[i], "up", "--build")
-		}
-		return b.wtenvCmd(b.trees[i], "up")
-	})
-	r.prepWall = wall
-	if err != nil {
-		return r, err
-	}
-	if err := b.downAll(ctx, projects, nil); err != nil {
+	if r.prepWall, r.prep, err = b.firstUps(ctx, stale, projects); err != nil {
 		return r, err
 	}
 	b.awaitQuiet(ctx)
@@ -103,6 +95,51 @@ func (b *bench) all(ctx context.Context, argv func(i int) []string) (time.Durati
 		}
 	}
 	return wall, per, nil
+}
+
+// firstUps brings up, then down, each worktree whose images are missing or
+// stale, with --build, two at a time: wtenv tags the images it builds per
+// worktree, so a new worktree's first up builds them (from the layer cache
+// here). Ten at once would time ten builds and ten Postgres initialisations
+// fighting over two cores, not the ups that follow.
+func (b *bench) firstUps(ctx context.Context, stale map[string]bool, projects []string) (time.Duration, samples, error) {
+	var (
+		mu   sync.Mutex
+		per  samples
+		errs []error
+		wg   sync.WaitGroup
+	)
+	slots := make(chan struct{}, 2)
+	t0 := time.Now()
+	for i, root := range b.trees {
+		if !stale[root] {
+			continue
+		}
+		wg.Go(func() {
+			slots <- struct{}{}
+			defer func() { <-slots }()
+			c := runTimed(ctx, time.Now(), root, b.wtenvCmd(root, "up", "--build"))
+			err := c.err
+			if err == nil {
+				_, err = runQuiet(ctx, root, b.wtenvCmd(root, "down")...)
+			}
+			if err == nil {
+				err = waitGone(ctx, b.api, projects[i])
+			}
+			if err == nil {
+				err = b.removeVolumes(ctx, "dev.wtenv.worktree="+root)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs = append(errs, err)
+				return
+			}
+			per = append(per, c.wall)
+		})
+	}
+	wg.Wait()
+	return time.Since(t0), per, errors.Join(errs...)
 }
 
 // downAll takes every stack down at once (timed into r when given) and

@@ -162,7 +162,11 @@ func (r *report) concDetail(p func(string, ...any)) {
 		}
 		return
 	}
-	p("One `wtenv up --json` process per linked worktree of one repository, all started at once, images present (a preparation pass built them for %d worktrees whose images were missing or stale and brought every stack up once: %s, untimed in the figures below). Each process waits until its stack is healthy.", c.prepBuilt, dur(c.prepWall))
+	p("One `wtenv up --json` process per linked worktree of one repository, all started at once, images present. Each process waits until its stack is healthy.")
+	if c.prepBuilt > 0 {
+		p("")
+		p("Before that, %d worktrees had no current images (wtenv tags the images it builds per worktree, and `wtenv gc` — which `wtenv serve` runs at start — removes those of deleted worktrees, such as the previous run's). Their first up with `--build`, two at a time, builds 3 images each from the layer cache and initialises Postgres: %s each, %s for all.", c.prepBuilt, c.prep.spread(), dur(c.prepWall))
+	}
 	p("")
 	p("| | wall (all done) | per process |\n|---|---|---|")
 	p("| %d cold ups at once (load %s at start) | %s | %s |", c.n, c.load, dur(c.upWall), c.up.spread())

@@ -35,7 +35,9 @@ type bench struct {
 // baseDir is fixed rather than random on purpose: a worktree's project name
 // hashes its path, and wtenv tags the images it builds per project, so the
 // same paths let the next run reuse the images this one built (down keeps
-// them). A lock keeps two harness runs from sharing it.
+// them) — unless a `wtenv gc` (which `wtenv serve` runs at start) reaped
+// them once the worktrees were deleted. A lock keeps two harness runs from
+// sharing it.
 func baseDir() string { return filepath.Join(os.TempDir(), "wtenvbench") }
 
 func (b *bench) logf(format string, args ...any) {
