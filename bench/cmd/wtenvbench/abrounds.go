@@ -22,6 +22,7 @@ type sideResult struct {
 	cpu                          map[string]samples // by operation: the command's own CPU time
 	coldRuns, warmRuns           []cmdRun           // stamped stderr, for timelines
 	foot                         footprint
+	idle                         idleCPU
 }
 
 // abResult is everything the interleaved rounds measure.
@@ -36,9 +37,10 @@ type abResult struct {
 	breakdownWhole samples
 	help           samples // `wtenv help`: a process's start and exit
 	prof           profiles
-	serveCPU       time.Duration // wtenv serve's CPU time over the counted env_status calls
-	loads          []string      // load average at each round's start
-	failures       []string      // attempts that failed and were retried
+	firstCalls     map[string]samples // a fresh process's first and second calls
+	serveCPU       time.Duration      // wtenv serve's CPU time over the counted env_status calls
+	loads          []string           // load average at each round's start
+	failures       []string           // attempts that failed and were retried
 }
 
 // record keeps one counted command's wall and CPU time.
@@ -225,6 +227,7 @@ func (b *bench) wtenvExtras(ctx context.Context, round int, r *abResult) error {
 		if r.wtenv.foot, err = measureStack(ctx, b.api, r.project); err != nil {
 			return err
 		}
+		r.wtenv.idle = measureIdleCPU(ctx, r.wtenv.foot, idleWindow)
 	}
 	if round != b.cfg.rounds {
 		return nil
@@ -240,6 +243,9 @@ func (b *bench) wtenvExtras(ctx context.Context, round int, r *abResult) error {
 		return err
 	}
 	if err := b.initTrace(ctx, &r.prof); err != nil {
+		return err
+	}
+	if r.firstCalls, err = b.firstCalls(ctx, b.shop, 5); err != nil {
 		return err
 	}
 	for range 5 {
@@ -288,6 +294,7 @@ func (b *bench) composeRound(ctx context.Context, round int, r *abResult, _ *ser
 		if s.foot, err = measureStack(ctx, b.api, composeProject); err != nil {
 			return err
 		}
+		s.idle = measureIdleCPU(ctx, s.foot, idleWindow)
 	}
 	b.logf("round %d: compose down", round)
 	run := runTimed(ctx, time.Now(), b.shop, c.down())

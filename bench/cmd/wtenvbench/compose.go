@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/wtenv/wtenv/envs/compose"
 )
 
@@ -58,14 +59,28 @@ func (b *bench) loadServices(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	b.services, b.builds = p.ServiceNames(), nil
+	b.services, b.builds = p.ServiceNames(), builtServices(p)
+	// The concurrent stacks: the named services and what they depend on.
+	b.concServices, b.concBuilds = b.services, b.builds
+	if b.cfg.concServices != "all" {
+		sel, err := p.WithSelectedServices(strings.Split(b.cfg.concServices, ","))
+		if err != nil {
+			return fmt.Errorf("-concurrent-services: %w", err)
+		}
+		b.concServices, b.concBuilds = sel.ServiceNames(), builtServices(sel)
+	}
+	return nil
+}
+
+func builtServices(p *types.Project) []string {
+	var out []string
 	for name, s := range p.Services {
 		if s.Build != nil {
-			b.builds = append(b.builds, name)
+			out = append(out, name)
 		}
 	}
-	slices.Sort(b.builds)
-	return nil
+	slices.Sort(out)
+	return out
 }
 
 // wtenvCmd is a wtenv command line on one worktree, JSON out (the shape

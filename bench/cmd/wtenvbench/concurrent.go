@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -25,7 +26,11 @@ type concResult struct {
 	foot             footprint
 	statusOne        samples // in-process Status of one stack while all N run
 	stacksOnEngine   int
-	load             string // at the start of the timed ups
+	load             string        // at the start of the timed ups
+	solo             time.Duration // one such up alone, for comparison
+	firstStep        samples       // per process: until its first step message
+	slowest          cmdRun        // the slowest up, for its timeline
+	idle             idleCPU
 }
 
 // concurrentUps makes sure every worktree has its images (timed apart,
@@ -47,11 +52,21 @@ func (b *bench) concurrentUps(ctx context.Context) (*concResult, error) {
 		return r, err
 	}
 	b.awaitQuiet(ctx)
+	if r.solo, err = b.soloUp(ctx, projects[0]); err != nil {
+		return r, err
+	}
 	r.load = fmt.Sprintf("%s (%.0f runnable)", loadAvg(), runnable(ctx))
 	b.logf("concurrent: %d cold ups at once", r.n)
-	if r.upWall, r.up, err = b.all(ctx, func(i int) []string { return b.wtenvCmd(b.trees[i], "up") }); err != nil {
-		r.up = nil // a failed process's time is no sample
+	wall, runs, err := b.allRuns(ctx, func(i int) []string { return b.concUp(b.trees[i]) })
+	if err != nil {
 		return r, err
+	}
+	r.upWall = wall
+	for _, c := range runs {
+		r.up, r.firstStep = append(r.up, c.wall), append(r.firstStep, first(c.lines))
+		if c.wall > r.slowest.wall {
+			r.slowest = c
+		}
 	}
 	for _, p := range projects {
 		f, err := measureStack(ctx, b.api, p)
@@ -60,6 +75,7 @@ func (b *bench) concurrentUps(ctx context.Context) (*concResult, error) {
 		}
 		r.foot.add(f)
 	}
+	r.idle = measureIdleCPU(ctx, r.foot, idleWindow)
 	if r.statusOne, r.stacksOnEngine, err = statusAmongMany(ctx, b.trees[0], 20); err != nil {
 		return r, err
 	}
@@ -71,30 +87,31 @@ func (b *bench) concurrentUps(ctx context.Context) (*concResult, error) {
 // until the last exited and each process's own time. An up must report a
 // running stack.
 func (b *bench) all(ctx context.Context, argv func(i int) []string) (time.Duration, samples, error) {
-	per := make(samples, len(b.trees))
+	wall, runs, err := b.allRuns(ctx, argv)
+	per := make(samples, len(runs))
+	for i, c := range runs {
+		per[i] = c.wall
+	}
+	return wall, per, err
+}
+
+// allRuns is all with each process's run, stamped stderr included.
+func (b *bench) allRuns(ctx context.Context, argv func(i int) []string) (time.Duration, []cmdRun, error) {
+	runs := make([]cmdRun, len(b.trees))
 	errs := make([]error, len(b.trees))
 	var wg sync.WaitGroup
 	t0 := time.Now()
 	for i, root := range b.trees {
 		wg.Go(func() {
 			c := runTimed(ctx, time.Now(), root, argv(i))
-			per[i], errs[i] = c.wall, c.err
+			runs[i], errs[i] = c, c.err
 			if c.err == nil && argv(i)[1] == "up" {
-				var st stack.Stack
-				if err := json.Unmarshal(c.stdout, &st); err != nil || st.State != stack.StateRunning {
-					errs[i] = fmt.Errorf("%s: up ended with the stack %q (%v)", root, st.State, err)
-				}
+				errs[i] = servicesUp(c.stdout, b.concServices)
 			}
 		})
 	}
 	wg.Wait()
-	wall := time.Since(t0)
-	for _, err := range errs {
-		if err != nil {
-			return wall, per, err
-		}
-	}
-	return wall, per, nil
+	return time.Since(t0), runs, errors.Join(errs...)
 }
 
 // firstUps brings up, then down, each worktree whose images are missing or
@@ -118,7 +135,7 @@ func (b *bench) firstUps(ctx context.Context, stale map[string]bool, projects []
 		wg.Go(func() {
 			slots <- struct{}{}
 			defer func() { <-slots }()
-			c := runTimed(ctx, time.Now(), root, b.wtenvCmd(root, "up", "--build"))
+			c := runTimed(ctx, time.Now(), root, append(b.concUp(root), "--build"))
 			err := c.err
 			if err == nil {
 				_, err = runQuiet(ctx, root, b.wtenvCmd(root, "down")...)
@@ -142,6 +159,46 @@ func (b *bench) firstUps(ctx context.Context, stale map[string]bool, projects []
 	return time.Since(t0), per, errors.Join(errs...)
 }
 
+// soloUp times one stack's up with nothing else starting, the baseline
+// for the concurrent ups, and takes it down again.
+func (b *bench) soloUp(ctx context.Context, project string) (time.Duration, error) {
+	root := b.trees[0]
+	c := runTimed(ctx, time.Now(), root, b.concUp(root))
+	if c.err == nil {
+		c.err = servicesUp(c.stdout, b.concServices)
+	}
+	if c.err != nil {
+		return 0, c.err
+	}
+	if _, err := runQuiet(ctx, root, b.wtenvCmd(root, "down")...); err != nil {
+		return 0, err
+	}
+	if err := waitGone(ctx, b.api, project); err != nil {
+		return 0, err
+	}
+	return c.wall, b.removeVolumes(ctx, "dev.wtenv.worktree="+root)
+}
+
+// servicesUp checks an up's Stack: the services it was to start run and
+// are healthy. With only some services started the stack is "partial" (the
+// others show as missing), so each service is checked, not the state.
+func servicesUp(out []byte, names []string) error {
+	var st stack.Stack
+	if err := json.Unmarshal(out, &st); err != nil {
+		return fmt.Errorf("wtenv up --json: %w", err)
+	}
+	up := map[string]bool{}
+	for _, s := range st.Services {
+		up[s.Name] = s.State == "running" && (s.Health == "" || s.Health == "healthy")
+	}
+	for _, n := range names {
+		if !up[n] {
+			return fmt.Errorf("%s: service %s is not running and healthy after up", st.Project, n)
+		}
+	}
+	return nil
+}
+
 // downAll takes every stack down at once (timed into r when given) and
 // removes their volumes, so the next ups are cold.
 func (b *bench) downAll(ctx context.Context, projects []string, r *concResult) error {
@@ -161,6 +218,15 @@ func (b *bench) downAll(ctx context.Context, projects []string, r *concResult) e
 		}
 	}
 	return nil
+}
+
+// concUp is the up command of a concurrent stack: the selected services
+// only, unless every service is.
+func (b *bench) concUp(root string) []string {
+	if b.cfg.concServices == "all" {
+		return b.wtenvCmd(root, "up")
+	}
+	return b.wtenvCmd(root, append([]string{"up"}, strings.Split(b.cfg.concServices, ",")...)...)
 }
 
 // projects are the worktrees' wtenv project names.
@@ -188,7 +254,7 @@ func (b *bench) staleImages(ctx context.Context, projects []string) (map[string]
 	}
 	defer main.Close()
 	want := map[string]string{}
-	for _, svc := range b.builds {
+	for _, svc := range b.concBuilds {
 		res, err := b.api.ImageInspect(ctx, engine.BuiltImage(main.Project, svc))
 		if err != nil {
 			return nil, fmt.Errorf("image of %s in the A/B worktree: %w", svc, err)
@@ -197,7 +263,7 @@ func (b *bench) staleImages(ctx context.Context, projects []string) (map[string]
 	}
 	stale := map[string]bool{}
 	for i, root := range b.trees {
-		for _, svc := range b.builds {
+		for _, svc := range b.concBuilds {
 			res, err := b.api.ImageInspect(ctx, engine.BuiltImage(projects[i], svc))
 			if err != nil || res.ID != want[svc] {
 				stale[root] = true

@@ -22,6 +22,8 @@ import (
 type footprint struct {
 	containers int64
 	procs      map[string]*procGroup // by kind: shim, docker-proxy, fuse-overlayfs
+	pids       []int                 // the helper processes, for CPU readings
+	mainPids   []int                 // each container's main process, for its cgroup
 }
 
 type procGroup struct {
@@ -40,6 +42,7 @@ func (f footprint) total() int64 {
 
 func (f *footprint) add(o footprint) {
 	f.containers += o.containers
+	f.pids, f.mainPids = append(f.pids, o.pids...), append(f.mainPids, o.mainPids...)
 	if f.procs == nil {
 		f.procs = map[string]*procGroup{}
 	}
@@ -84,6 +87,7 @@ func measureStack(ctx context.Context, api *client.Client, project string) (foot
 		ic := insp.Container
 		if ic.State != nil && ic.State.Pid > 0 {
 			f.containers += cgroupMemory(ic.State.Pid)
+			f.mainPids = append(f.mainPids, ic.State.Pid)
 		}
 		if ic.NetworkSettings != nil {
 			for _, n := range ic.NetworkSettings.Networks {
@@ -117,6 +121,9 @@ func measureStack(ctx context.Context, api *client.Client, project string) (foot
 			continue
 		}
 		dir := filepath.Dir(path)
+		if pid, err := strconv.Atoi(filepath.Base(dir)); err == nil {
+			f.pids = append(f.pids, pid)
+		}
 		g := f.procs[kind]
 		g.n++
 		g.rss += statusField(dir+"/status", "VmRSS")

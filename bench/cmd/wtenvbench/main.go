@@ -37,18 +37,26 @@ import (
 
 type config struct {
 	rounds, warm, statusCalls, mcpCalls, concurrent int
-	budget, portRange, out                          string
+	budget, portRange, out, concServices            string
 	purgeImages                                     bool
 	quietWait                                       time.Duration
 }
 
 func main() {
+	if len(os.Args) == 3 && os.Args[1] == firstCallArg {
+		if err := runFirstCall(os.Args[2]); err != nil {
+			fmt.Fprintf(os.Stderr, "wtenvbench %s: %v\n", firstCallArg, err)
+			os.Exit(1)
+		}
+		return
+	}
 	var cfg config
 	flag.IntVar(&cfg.rounds, "rounds", 5, "counted A/B rounds (plus one warm-up round)")
 	flag.IntVar(&cfg.warm, "warm", 2, "warm ups per side and round")
 	flag.IntVar(&cfg.statusCalls, "status", 5, "CLI status / compose ps calls per side and round")
 	flag.IntVar(&cfg.mcpCalls, "mcp", 20, "env_status calls over MCP per round (and in-process repetitions)")
 	flag.IntVar(&cfg.concurrent, "concurrent", 10, "worktrees brought up at once (0: skip)")
+	flag.StringVar(&cfg.concServices, "concurrent-services", "queue", "services each concurrent stack starts (comma-separated, with their dependencies; all: the whole shop, which needs about a core per idle stack for its 1-second healthchecks)")
 	flag.StringVar(&cfg.budget, "budget", "20GiB", "WTENV_MEMORY_BUDGET for the run, so stacks of other tests on this engine never get ours refused")
 	flag.StringVar(&cfg.portRange, "port-range", "36000-39999", "WTENV_PORT_RANGE for the run, apart from the default one other wtenv users take blocks in")
 	flag.StringVar(&cfg.out, "out", "bench/results.md", "report to write, relative to the repository root")
@@ -84,7 +92,7 @@ func (b *bench) run(ctx context.Context) (string, error) {
 		return "", err
 	}
 	rep := &report{cfg: b.cfg, command: command(), machine: b.machineFacts(ctx), services: b.services,
-		builds: b.builds, compose: b.compose, setup: b.setup, base: b.base}
+		builds: b.builds, compose: b.compose, setup: b.setup, base: b.base, concServices: b.concServices}
 	var err error
 	b.logf("A/B rounds: %d counted + 1 warm-up, wtenv (%s) vs %s", b.cfg.rounds, b.wtenv, rep.machine.compose)
 	if rep.ab, err = b.abRounds(ctx); err != nil {

@@ -12,16 +12,18 @@ type report struct {
 	command  string
 	machine  machine
 	services []string
-	builds   []string
-	compose  composeCLI
-	setup    map[string]time.Duration
-	base     string
-	ab       *abResult
-	serve    serveMemory
-	conc     *concResult
-	serveErr string // the serve phase failed: why
-	concErr  string // the concurrent phase failed: why
-	elapsed  time.Duration
+	// concServices are what each concurrent stack runs.
+	concServices []string
+	builds       []string
+	compose      composeCLI
+	setup        map[string]time.Duration
+	base         string
+	ab           *abResult
+	serve        serveMemory
+	conc         *concResult
+	serveErr     string // the serve phase failed: why
+	concErr      string // the concurrent phase failed: why
+	elapsed      time.Duration
 }
 
 // Targets (issue 8). They are read from the results, never asserted.

@@ -92,6 +92,11 @@ func (r *report) statusDetail(p func(string, ...any)) {
 		p("CPU: `wtenv serve` spent %s of CPU per env_status call (over %d calls); a `wtenv status` process spends %s (median), `%s` %s.",
 			dur(ab.serveCPU/time.Duration(n)), n, dur(ab.wtenv.cpu["status"].median()), strings.Join(r.compose.argv, " ")+" ps", dur(ab.compose.cpu["status"].median()))
 	}
+	if fc := ab.firstCalls; len(fc) > 0 {
+		p("")
+		p("A CLI process pays, besides its start, what a long-lived server pays once. In a fresh process (the harness re-executed, %d times, medians): opening the worktree and engine %s; the first compose load %s, the second %s; the first Status %s, the second %s.",
+			len(fc["open"]), dur(fc["open"].median()), dur(fc["load1"].median()), dur(fc["load2"].median()), dur(fc["status1"].median()), dur(fc["status2"].median()))
+	}
 	if c := r.conc; c != nil && len(c.statusOne) > 0 {
 		p("")
 		p("With %d stacks on the engine (the concurrent phase), the same in-process Status of one of them takes %s, against %s with one: a status lists and measures every wtenv container on the engine.",
@@ -134,6 +139,12 @@ func (r *report) footprintDetail(p func(string, ...any)) {
 		p("| %s | %s | %s |", k, procCell(w, k), procCell(c, k))
 	}
 	p("| **total** (containers + helper PSS) | **%s** | **%s** |", mib(w.total()), mib(c.total()))
+	wi, ci := r.ab.wtenv.idle, r.ab.compose.idle
+	p("| CPU while idle: containers (services and their healthcheck commands) | %s | %s |", wi.share(wi.containers), ci.share(ci.containers))
+	p("| CPU while idle: helper processes, with the runc each healthcheck exec starts | %s | %s |", wi.share(wi.helpers), ci.share(ci.helpers))
+	p("| CPU while idle: dockerd + containerd (shared: anything else using the engine counts) | %s | %s |", wi.share(wi.daemon), ci.share(ci.daemon))
+	p("")
+	p("CPU is read over %s with the stack idle; a healthcheck is a process started in the container every interval (the shop: 1 s, 5 services), so an idle stack's CPU is mostly healthchecks, paid by the engine.", wi.window)
 	p("")
 	p("wtenv binds published ports to 127.0.0.1 only; the unchanged file under Compose binds 0.0.0.0 and [::], so Compose runs a docker-proxy per port and address family.")
 	p("")
@@ -156,24 +167,43 @@ func (r *report) concDetail(p func(string, ...any)) {
 		p("")
 	}
 	if c == nil || c.up == nil {
-		if r.concErr == "" {
+		if r.concErr == "" && c == nil {
 			p("Skipped (-concurrent 0).")
 			p("")
 		}
 		return
 	}
-	p("One `wtenv up --json` process per linked worktree of one repository, all started at once, images present. Each process waits until its stack is healthy.")
+	what := "the whole shop"
+	if r.cfg.concServices != "all" {
+		what = fmt.Sprintf("`wtenv up %s`: the shop's %s (with dependencies: %s) from the same compose file — by default one service, because an idle shop stack keeps about %s busy with its healthchecks (see above), so ten whole shops need several times this machine's %s cores before anything else runs; `-concurrent-services all` runs whole shops",
+			strings.ReplaceAll(r.cfg.concServices, ",", " "), r.cfg.concServices, strings.Join(r.concServices, ", "), idleShare(r.ab.wtenv.idle), r.machine.cores)
+	}
+	p("One `wtenv up` process per linked worktree of one repository, all started at once, images present; each process waits until its services are healthy. Each stack is %s.", what)
 	if c.prepBuilt > 0 {
 		p("")
-		p("Before that, %d worktrees had no current images (wtenv tags the images it builds per worktree, and `wtenv gc` — which `wtenv serve` runs at start — removes those of deleted worktrees, such as the previous run's). Their first up with `--build`, two at a time, builds 3 images each from the layer cache and initialises Postgres: %s each, %s for all.", c.prepBuilt, c.prep.spread(), dur(c.prepWall))
+		p("Before that, %d worktrees had no current images (wtenv tags the images it builds per worktree, and `wtenv gc` — which `wtenv serve` runs at start — removes those of deleted worktrees, such as the previous run's). Their first up with `--build`, two at a time, built the images from the layer cache: %s each, %s for all.", c.prepBuilt, c.prep.spread(), dur(c.prepWall))
 	}
 	p("")
 	p("| | wall (all done) | per process |\n|---|---|---|")
-	p("| %d cold ups at once (load %s at start) | %s | %s |", c.n, c.load, dur(c.upWall), c.up.spread())
+	p("| one up alone | %s | |", dur(c.solo))
+	p("| %d ups at once (load %s at start) | %s | %s |", c.n, c.load, dur(c.upWall), c.up.spread())
 	p("| %d downs at once | %s | %s |", c.n, dur(c.downWall), c.down.spread())
 	p("")
-	p("For comparison, one cold up alone took %s. The %d running stacks held %s in containers plus %s in helper processes (PSS): %s a stack.",
-		dur(r.ab.wtenv.cold.median()), c.n, mib(c.foot.containers), mib(c.foot.total()-c.foot.containers), mib(c.foot.total()/int64(max(c.n, 1))))
+	var firsts []string
+	for _, d := range c.firstStep.sorted() {
+		firsts = append(firsts, fmt.Sprint(d.Milliseconds()))
+	}
+	p("Per process, %s passed before its first step message (worktree, compose file, then the port block and the budget admission, each under the one state file's lock that all %d share, then network, volume and image checks); sorted, in ms: %s. The rest is creating, starting and waiting for health. The slowest process (%s):",
+		c.firstStep.spread(), c.n, strings.Join(firsts, " "), dur(c.slowest.wall))
+	p("")
+	timeline(p, c.slowest.lines, c.slowest.wall)
+	p("")
+	p("The %d running stacks held %s in containers plus %s in helper processes (PSS): %s a stack. While they idled, over %s: containers %s, helper processes %s, dockerd + containerd %s.",
+		c.n, mib(c.foot.containers), mib(c.foot.total()-c.foot.containers), mib(c.foot.total()/int64(max(c.n, 1))),
+		c.idle.window, c.idle.share(c.idle.containers), c.idle.share(c.idle.helpers), c.idle.share(c.idle.daemon))
 	p("Compose is not run concurrently: the unchanged file fixes host ports and a container name, so a second copy of the stack under Compose cannot start — the problem wtenv exists for.")
 	p("")
 }
+
+// idleShare is an idle stack's whole CPU: containers, helpers, daemons.
+func idleShare(u idleCPU) string { return u.share(u.containers + u.helpers + u.daemon) }

@@ -27,9 +27,12 @@ type bench struct {
 	api      *client.Client
 	services []string // services an up starts (profiles left out)
 	builds   []string // services built from a Dockerfile
-	start    time.Time
-	setup    map[string]time.Duration // untimed-in-results preparation steps
-	lockFile *os.File
+	// concServices and concBuilds are the same for the concurrent phase's
+	// stacks (-concurrent-services and their dependencies).
+	concServices, concBuilds []string
+	start                    time.Time
+	setup                    map[string]time.Duration // untimed-in-results preparation steps
+	lockFile                 *os.File
 }
 
 // baseDir is fixed rather than random on purpose: a worktree's project name
