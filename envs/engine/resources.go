@@ -14,7 +14,7 @@ import (
 // ensureNetworks creates the project's networks that do not exist yet. An
 // external network must already exist; a network of the same name that
 // another project owns is an error rather than a silent share.
-func (e *Engine) ensureNetworks(ctx context.Context, p *types.Project, meta Meta) error {
+func (e *Engine) ensureNetworks(ctx context.Context, p *types.Project, meta Meta, progress func(string)) error {
 	for key, n := range p.Networks {
 		res, err := e.api.NetworkInspect(ctx, n.Name, client.NetworkInspectOptions{})
 		switch {
@@ -36,6 +36,7 @@ func (e *Engine) ensureNetworks(ctx context.Context, p *types.Project, meta Meta
 		}
 		labels := withOwn(n.Labels, meta.labels())
 		labels[LabelNetwork] = key
+		progress("creating network " + n.Name)
 		_, err = e.api.NetworkCreate(ctx, n.Name, client.NetworkCreateOptions{
 			Driver:     n.Driver,
 			Options:    n.DriverOpts,
@@ -53,7 +54,7 @@ func (e *Engine) ensureNetworks(ctx context.Context, p *types.Project, meta Meta
 
 // ensureVolumes creates the project's named volumes that do not exist yet,
 // with the same ownership rules as networks.
-func (e *Engine) ensureVolumes(ctx context.Context, p *types.Project, meta Meta) error {
+func (e *Engine) ensureVolumes(ctx context.Context, p *types.Project, meta Meta, progress func(string)) error {
 	for key, v := range p.Volumes {
 		res, err := e.api.VolumeInspect(ctx, v.Name, client.VolumeInspectOptions{})
 		switch {
@@ -75,6 +76,7 @@ func (e *Engine) ensureVolumes(ctx context.Context, p *types.Project, meta Meta)
 		}
 		labels := withOwn(v.Labels, meta.labels())
 		labels[LabelVolume] = key
+		progress("creating volume " + v.Name)
 		_, err = e.api.VolumeCreate(ctx, client.VolumeCreateOptions{
 			Name:       v.Name,
 			Driver:     v.Driver,

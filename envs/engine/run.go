@@ -130,13 +130,14 @@ func (e *Engine) prepareOneOff(ctx context.Context, p *types.Project, meta Meta,
 			return s, "", "", fmt.Errorf("service %q is not in the compose file; name one of its services in wtenv.yaml's tests: section", service)
 		}
 	}
-	if err := e.ensureNetworks(ctx, p, meta); err != nil {
+	progress = serialize(progress)
+	if err := e.ensureNetworks(ctx, p, meta, progress); err != nil {
 		return s, "", "", err
 	}
-	if err := e.ensureVolumes(ctx, p, meta); err != nil {
+	if err := e.ensureVolumes(ctx, p, meta, progress); err != nil {
 		return s, "", "", err
 	}
-	ref, id, err := e.ensureImage(ctx, p, s, meta, false, serialize(progress))
+	ref, id, err := e.ensureImage(ctx, p, s, meta, false, progress)
 	return s, ref, id, err
 }
 

@@ -43,10 +43,10 @@ func (e *Engine) Up(ctx context.Context, p *types.Project, meta Meta, opts UpOpt
 	if err != nil {
 		return err
 	}
-	if err := e.ensureNetworks(ctx, p, meta); err != nil {
+	if err := e.ensureNetworks(ctx, p, meta, progress); err != nil {
 		return err
 	}
-	if err := e.ensureVolumes(ctx, p, meta); err != nil {
+	if err := e.ensureVolumes(ctx, p, meta, progress); err != nil {
 		return err
 	}
 	existing, err := e.serviceContainers(ctx, meta.Scope())

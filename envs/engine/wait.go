@@ -112,7 +112,7 @@ func (e *Engine) waitFor(ctx context.Context, service, name string, deadline tim
 			if st.Health != nil {
 				why = "health is " + string(st.Health.Status) + lastProbe(st.Health)
 			}
-			return fmt.Errorf("%w: service %q: %s after the timeout; raise timeout_s, or fix the service%s", ErrUnhealthy, service, why, e.logTail(ctx, name, 20))
+			return fmt.Errorf("%w: service %q: %s after the timeout; raise timeout_s, or fix the service%s%s", ErrUnhealthy, service, why, e.overloadHint(), e.logTail(ctx, name, 20))
 		}
 		select {
 		case <-ctx.Done():
