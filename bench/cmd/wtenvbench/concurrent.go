@@ -28,9 +28,11 @@ type concResult struct {
 	stacksOnEngine   int
 	load             string        // at the start of the timed ups
 	solo             time.Duration // one such up alone, for comparison
-	firstStep        samples       // per process: until its first step message
-	slowest          cmdRun        // the slowest up, for its timeline
-	idle             idleCPU
+	// Per process: until it creates its network, creating the network,
+	// and the rest (containers, health).
+	before, network, after samples
+	slowest                cmdRun // the slowest up, for its timeline
+	idle                   idleCPU
 }
 
 // concurrentUps makes sure every worktree has its images (timed apart,
@@ -63,7 +65,10 @@ func (b *bench) concurrentUps(ctx context.Context) (*concResult, error) {
 	}
 	r.upWall = wall
 	for _, c := range runs {
-		r.up, r.firstStep = append(r.up, c.wall), append(r.firstStep, first(c.lines))
+		r.up = append(r.up, c.wall)
+		before, network := networkStep(c.lines)
+		r.before, r.network = append(r.before, before), append(r.network, network)
+		r.after = append(r.after, c.wall-before-network)
 		if c.wall > r.slowest.wall {
 			r.slowest = c
 		}
@@ -292,4 +297,22 @@ func statusAmongMany(ctx context.Context, root string, n int) (samples, int, err
 	}
 	l, err := envs.List(ctx)
 	return s, len(l.Stacks), err
+}
+
+// networkStep splits an up's timeline at its "creating network" message:
+// the time before it (process start, worktree, compose file, port block,
+// budget admission, image checks) and the network's creation, which lasts
+// until the next message. Without that message the network existed; the
+// time before is then until the first message.
+func networkStep(lines []stamped) (before, network time.Duration) {
+	for i, l := range lines {
+		if strings.HasPrefix(l.text, "creating network ") {
+			next := l.at
+			if i+1 < len(lines) {
+				next = lines[i+1].at
+			}
+			return l.at, next - l.at
+		}
+	}
+	return first(lines), 0
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -189,12 +190,13 @@ func (r *report) concDetail(p func(string, ...any)) {
 	p("| %d ups at once (load %s at start) | %s | %s |", c.n, c.load, dur(c.upWall), c.up.spread())
 	p("| %d downs at once | %s | %s |", c.n, dur(c.downWall), c.down.spread())
 	p("")
-	var firsts []string
-	for _, d := range c.firstStep.sorted() {
-		firsts = append(firsts, fmt.Sprint(d.Milliseconds()))
+	p("Where each process's time went (median (min–max) over the %d): %s before it created its network (process start, worktree, compose file, port block and budget admission under the state file's lock, image checks); %s creating the network; %s creating and starting its containers and waiting for health. Network creations, sorted, in ms: %s.",
+		c.n, c.before.spread(), c.network.spread(), c.after.spread(), msList(c.network.sorted()))
+	if slices.Max(c.network) > slices.Max(c.before) {
+		p("The engine sets up bridge networks one at a time, so the creations queue and the last process waits for those before it: that queue, more than any step of wtenv's, makes the spread of the per-process times.")
 	}
-	p("Per process, %s passed before its first step message (worktree, compose file, then the port block and the budget admission, each under the one state file's lock that all %d share, then network, volume and image checks); sorted, in ms: %s. The rest is creating, starting and waiting for health. The slowest process (%s):",
-		c.firstStep.spread(), c.n, strings.Join(firsts, " "), dur(c.slowest.wall))
+	p("")
+	p("The slowest process (%s):", dur(c.slowest.wall))
 	p("")
 	timeline(p, c.slowest.lines, c.slowest.wall)
 	p("")
