@@ -37,6 +37,9 @@ func (e *Engine) Up(ctx context.Context, p *types.Project, meta Meta, opts UpOpt
 	if err != nil {
 		return fmt.Errorf("%w; run `wtenv status` to see the services", err)
 	}
+	// As in compose: only the networks and volumes the selected services
+	// use are created.
+	p = p.WithoutUnnecessaryResources()
 	// Images come first, as in compose: a build that fails or an image
 	// that is missing then leaves nothing behind on the engine.
 	images, err := e.ensureImages(ctx, p, meta, opts.Build, progress)

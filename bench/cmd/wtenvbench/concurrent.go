@@ -306,7 +306,7 @@ func statusAmongMany(ctx context.Context, root string, n int) (samples, int, err
 // time before is then until the first message.
 func networkStep(lines []stamped) (before, network time.Duration) {
 	for i, l := range lines {
-		if strings.HasPrefix(l.text, "creating network ") {
+		if strings.HasPrefix(strings.TrimPrefix(l.text, "wtenv: "), "creating network ") {
 			next := l.at
 			if i+1 < len(lines) {
 				next = lines[i+1].at

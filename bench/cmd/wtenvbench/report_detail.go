@@ -111,7 +111,8 @@ func (r *report) serveDetail(p func(string, ...any)) {
 	p("## wtenv serve memory")
 	p("")
 	if r.serveErr != "" {
-		p("The phase failed, so it has no figures: %s", firstLine([]byte(r.serveErr), nil))
+		p("The phase failed, so it has no figures:")
+		failure(p, r.serveErr)
 		p("")
 		return
 	}
@@ -164,7 +165,8 @@ func (r *report) concDetail(p func(string, ...any)) {
 	p("## %d concurrent ups on %d worktrees", r.cfg.concurrent, r.cfg.concurrent)
 	p("")
 	if r.concErr != "" {
-		p("The phase failed: %s", firstLine([]byte(r.concErr), nil))
+		p("The phase failed:")
+		failure(p, r.concErr)
 		p("")
 	}
 	if c == nil || c.up == nil {
@@ -209,3 +211,14 @@ func (r *report) concDetail(p func(string, ...any)) {
 
 // idleShare is an idle stack's whole CPU: containers, helpers, daemons.
 func idleShare(u idleCPU) string { return u.share(u.containers + u.helpers + u.daemon) }
+
+// failure renders a phase's error, with the failing command's error lines
+// and stderr tail, as a block of at most 40 lines.
+func failure(p func(string, ...any), err string) {
+	lines := strings.Split(strings.TrimSpace(err), "\n")
+	if len(lines) > 40 {
+		lines = append(lines[:40], "…")
+	}
+	p("")
+	p("```\n%s\n```", strings.Join(lines, "\n"))
+}
