@@ -80,28 +80,6 @@ func (e *Engine) Up(ctx context.Context, p *types.Project, meta Meta, opts UpOpt
 	return e.awaitHealthy(ctx, p, deadline, progress)
 }
 
-// ensureImages obtains every service's image, two at a time: builds are
-// CPU-bound and small machines have few cores.
-func (e *Engine) ensureImages(ctx context.Context, p *types.Project, meta Meta, rebuild bool, progress func(string)) (map[string]imageRef, error) {
-	var mu sync.Mutex
-	out := map[string]imageRef{}
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(2)
-	for name, s := range p.Services {
-		g.Go(func() error {
-			ref, id, err := e.ensureImage(gctx, p, s, meta, rebuild, progress)
-			if err != nil {
-				return err
-			}
-			mu.Lock()
-			out[name] = imageRef{ref: ref, id: id}
-			mu.Unlock()
-			return nil
-		})
-	}
-	return out, g.Wait()
-}
-
 type imageRef struct{ ref, id string }
 
 // serviceContainers maps service name to its existing (non one-off)
