@@ -52,6 +52,13 @@ func connect(t *testing.T, dir string, roots []string, args ...string) *session 
 		t.Fatalf("connecting to wtenv serve: %v", err)
 	}
 	t.Cleanup(func() { cs.Close() })
+	t.Cleanup(func() {
+		// A failed test shows what the server logged.
+		if b, err := os.ReadFile(s.logPath); t.Failed() && err == nil {
+			lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+			t.Logf("wtenv serve log (%s), last lines:\n%s", s.logPath, strings.Join(lines[max(0, len(lines)-80):], "\n"))
+		}
+	})
 	s.ClientSession = cs
 	return s
 }
@@ -59,7 +66,14 @@ func connect(t *testing.T, dir string, roots []string, args ...string) *session 
 // call invokes a tool and decodes its structuredContent into out.
 func (s *session) call(t *testing.T, name string, args map[string]any, out any) *mcp.CallToolResult {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	return s.callWithin(t, 5*time.Minute, name, args, out)
+}
+
+// callWithin is call with its own limit, for calls that may build images
+// with a cold layer cache.
+func (s *session) callWithin(t *testing.T, limit time.Duration, name string, args map[string]any, out any) *mcp.CallToolResult {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 	params := &mcp.CallToolParams{Name: name, Arguments: args}
 	params.SetProgressToken(name + "-progress")
@@ -228,6 +242,13 @@ func TestCancelledUpIsCleanedByDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cs.Close() })
+	t.Cleanup(func() {
+		// A failed test shows what the server logged.
+		if b, err := os.ReadFile(s.logPath); t.Failed() && err == nil {
+			lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+			t.Logf("wtenv serve log (%s), last lines:\n%s", s.logPath, strings.Join(lines[max(0, len(lines)-80):], "\n"))
+		}
+	})
 	s.ClientSession = cs
 
 	params := &mcp.CallToolParams{Name: "env_up"}

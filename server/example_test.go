@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/wtenv/wtenv/envs/enginetest"
 	"github.com/wtenv/wtenv/runner"
@@ -19,13 +20,15 @@ func TestExampleSuitesOverMCP(t *testing.T) {
 	roots := enginetest.ExampleWorktrees(t, "feature/checkout")
 	a, b := connect(t, roots[0], nil), connect(t, roots[1], nil)
 
+	// The first run builds the example's images in both worktrees at once,
+	// from a cold layer cache on a fresh machine: minutes on two cores.
 	runs := make([]runner.TestRun, 2)
 	var wg sync.WaitGroup
 	for i, s := range []*session{a, b} {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			s.call(t, "run_e2e_tests", nil, &runs[i])
+			s.callWithin(t, 15*time.Minute, "run_e2e_tests", nil, &runs[i])
 		}()
 	}
 	wg.Wait()
