@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/moby/moby/client"
 	"github.com/wtenv/wtenv/envs"
 	"github.com/wtenv/wtenv/envs/compose"
@@ -297,6 +298,10 @@ func (b *bench) composeRound(ctx context.Context, round int, r *abResult, _ *ser
 		s.idle = measureIdleCPU(ctx, s.foot, idleWindow)
 	}
 	b.logf("round %d: compose down", round)
+	anon, err := b.mountedVolumes(ctx, "com.docker.compose.project="+composeProject)
+	if err != nil {
+		return err
+	}
 	run := runTimed(ctx, time.Now(), b.shop, c.down())
 	if run.err != nil {
 		return run.err
@@ -307,7 +312,17 @@ func (b *bench) composeRound(ctx context.Context, round int, r *abResult, _ *ser
 	if err := waitGone(ctx, b.api, composeProject); err != nil {
 		return err
 	}
-	return b.removeVolumes(ctx, "com.docker.compose.project="+composeProject)
+	if err := b.removeVolumes(ctx, "com.docker.compose.project="+composeProject); err != nil {
+		return err
+	}
+	// Compose's down keeps the anonymous volumes of image VOLUMEs (Redis's
+	// /data); they carry no label, so they are removed by name.
+	for _, name := range anon {
+		if _, err := b.api.VolumeRemove(ctx, name, client.VolumeRemoveOptions{}); err != nil && !cerrdefs.IsNotFound(err) {
+			return err
+		}
+	}
+	return nil
 }
 
 // checkUp fails an up that failed or did not report a running stack.

@@ -108,3 +108,20 @@ func (b *bench) warn(err error) {
 		b.logf("cleanup: %v", err)
 	}
 }
+
+// mountedVolumes names the volumes mounted in the containers carrying label.
+func (b *bench) mountedVolumes(ctx context.Context, label string) ([]string, error) {
+	res, err := b.api.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: client.Filters{}.Add("label", label)})
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, c := range res.Items {
+		for _, m := range c.Mounts {
+			if m.Type == "volume" && m.Name != "" {
+				out = append(out, m.Name)
+			}
+		}
+	}
+	return out, nil
+}
