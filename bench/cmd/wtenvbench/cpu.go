@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -77,19 +78,28 @@ func daemonPids() []int {
 }
 
 // procCPUWithChildren is a process's user+system CPU time plus that of the
-// children it has waited for (/proc/<pid>/stat fields 14–17, USER_HZ).
-func procCPUWithChildren(pid int) time.Duration {
+// children it has waited for (/proc/<pid>/stat fields 14–17).
+func procCPUWithChildren(pid int) time.Duration { return statTicks(pid, 11, 12, 13, 14) }
+
+// procCPU is a process's user+system CPU time so far (/proc/<pid>/stat
+// fields 14–15), so the server's own cost per call can be told from time
+// spent waiting.
+func procCPU(pid int) time.Duration { return statTicks(pid, 11, 12) }
+
+// statTicks sums fields of /proc/<pid>/stat, counted after the command
+// name (which may hold spaces), in USER_HZ ticks of 10 ms.
+func statTicks(pid int, fields ...int) time.Duration {
 	raw, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
 		return 0
 	}
 	_, rest, ok := strings.Cut(string(raw), ") ")
 	f := strings.Fields(rest)
-	if !ok || len(f) < 15 {
+	if !ok || len(f) <= slices.Max(fields) {
 		return 0
 	}
 	var ticks int64
-	for _, i := range []int{11, 12, 13, 14} {
+	for _, i := range fields {
 		n, _ := strconv.ParseInt(f[i], 10, 64)
 		ticks += n
 	}
@@ -99,9 +109,32 @@ func procCPUWithChildren(pid int) time.Duration {
 // cgroupCPU is the CPU time charged to the cgroup of a container's main
 // process: cpuacct.usage (ns) on cgroup v1, cpu.stat usage_usec on v2.
 func cgroupCPU(pid int) time.Duration {
+	dir, v2 := cgroupDir(pid, "cpuacct")
+	switch {
+	case dir == "":
+		return 0
+	case !v2:
+		b, _ := os.ReadFile(filepath.Join(dir, "cpuacct.usage"))
+		n, _ := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+		return time.Duration(n)
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "cpu.stat"))
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "usage_usec "); ok {
+			n, _ := strconv.ParseInt(v, 10, 64)
+			return time.Duration(n) * time.Microsecond
+		}
+	}
+	return 0
+}
+
+// cgroupDir is the directory of the cgroup a process belongs to: for the
+// cgroup v1 controller named, or the v2 unified hierarchy (v2 true); ""
+// when neither is found.
+func cgroupDir(pid int, controller string) (dir string, v2 bool) {
 	raw, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cgroup")
 	if err != nil {
-		return 0
+		return "", false
 	}
 	for _, line := range strings.Split(string(raw), "\n") {
 		parts := strings.SplitN(line, ":", 3)
@@ -109,21 +142,11 @@ func cgroupCPU(pid int) time.Duration {
 			continue
 		}
 		switch {
-		case strings.Contains(","+parts[1]+",", ",cpuacct,"):
-			b, err := os.ReadFile(filepath.Join("/sys/fs/cgroup/cpuacct", parts[2], "cpuacct.usage"))
-			if err == nil {
-				n, _ := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
-				return time.Duration(n)
-			}
+		case strings.Contains(","+parts[1]+",", ","+controller+","):
+			return filepath.Join("/sys/fs/cgroup", controller, parts[2]), false
 		case parts[0] == "0" && parts[1] == "" && fileExists("/sys/fs/cgroup/cgroup.controllers"):
-			b, _ := os.ReadFile(filepath.Join("/sys/fs/cgroup", parts[2], "cpu.stat"))
-			for _, l := range strings.Split(string(b), "\n") {
-				if v, ok := strings.CutPrefix(l, "usage_usec "); ok {
-					n, _ := strconv.ParseInt(v, 10, 64)
-					return time.Duration(n) * time.Microsecond
-				}
-			}
+			return filepath.Join("/sys/fs/cgroup", parts[2]), true
 		}
 	}
-	return 0
+	return "", false
 }

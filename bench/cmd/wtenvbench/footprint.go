@@ -173,25 +173,14 @@ func statusField(path, key string) int64 {
 // inactive file cache, found through the cgroup of its main process
 // (cgroup v1 memory controller, or the v2 unified hierarchy).
 func cgroupMemory(pid int) int64 {
-	raw, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cgroup")
-	if err != nil {
+	dir, v2 := cgroupDir(pid, "memory")
+	switch {
+	case dir == "":
 		return 0
+	case !v2:
+		return usageLess(dir+"/memory.usage_in_bytes", dir+"/memory.stat", "total_inactive_file")
 	}
-	for _, line := range strings.Split(string(raw), "\n") {
-		parts := strings.SplitN(line, ":", 3)
-		if len(parts) != 3 {
-			continue
-		}
-		switch {
-		case strings.Contains(","+parts[1]+",", ",memory,"):
-			dir := filepath.Join("/sys/fs/cgroup/memory", parts[2])
-			return usageLess(dir+"/memory.usage_in_bytes", dir+"/memory.stat", "total_inactive_file")
-		case parts[0] == "0" && parts[1] == "" && fileExists("/sys/fs/cgroup/cgroup.controllers"):
-			dir := filepath.Join("/sys/fs/cgroup", parts[2])
-			return usageLess(dir+"/memory.current", dir+"/memory.stat", "inactive_file")
-		}
-	}
-	return 0
+	return usageLess(dir+"/memory.current", dir+"/memory.stat", "inactive_file")
 }
 
 func usageLess(usagePath, statPath, key string) int64 {

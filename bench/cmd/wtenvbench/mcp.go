@@ -235,22 +235,3 @@ func (b *bench) measureServe(ctx context.Context) (serveMemory, error) {
 	}
 	return m, b.removeVolumes(ctx, "dev.wtenv.worktree="+b.shop)
 }
-
-// procCPU is a process's user+system CPU time so far, from
-// /proc/<pid>/stat (in USER_HZ ticks, 100 a second on Linux), so the
-// server's own cost per call can be told from time spent waiting.
-func procCPU(pid int) time.Duration {
-	raw, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0
-	}
-	// The command name in parentheses may hold spaces: count fields after it.
-	_, rest, ok := strings.Cut(string(raw), ") ")
-	f := strings.Fields(rest)
-	if !ok || len(f) < 13 {
-		return 0
-	}
-	utime, _ := strconv.ParseInt(f[11], 10, 64)
-	stime, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(utime+stime) * 10 * time.Millisecond
-}
