@@ -6,7 +6,6 @@ package envs
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"runtime/debug"
 	"sync"
@@ -34,8 +33,10 @@ type Env struct {
 	Worktree worktree.Worktree
 	Project  string // compose project name
 
-	engine *engine.Engine
+	engine Engine
 	store  *state.Store
+	// machine is this machine's identity, written into dev.wtenv.host.
+	machine string
 	// changing serializes Up and Down within one process (an MCP server
 	// may get overlapping calls); lockProject does it across processes.
 	changing sync.Mutex
@@ -52,16 +53,22 @@ func Open(ctx context.Context, dir string) (*Env, error) {
 	if err != nil {
 		return nil, err
 	}
-	eng, err := engine.New(ctx)
+	eng, err := connect(ctx)
 	if err != nil {
 		return nil, err
 	}
+	return newEnv(wt, eng, store), nil
+}
+
+// newEnv binds a worktree to an engine and a state store.
+func newEnv(wt worktree.Worktree, eng Engine, store *state.Store) *Env {
 	return &Env{
 		Worktree: wt,
 		Project:  identity.ProjectName(wt.Repo, wt.Branch, wt.Root),
 		engine:   eng,
 		store:    store,
-	}, nil
+		machine:  identity.Machine(),
+	}
 }
 
 // Close releases the engine connection.
@@ -86,16 +93,3 @@ func openStore() (*state.Store, error) {
 	}
 	return state.Open(dir)
 }
-
-// Sentinel errors the front ends classify with errors.Is, re-exported so
-// they need not import the sub-packages.
-var (
-	ErrNotWorktree = worktree.ErrNotWorktree
-	ErrNoCompose   = compose.ErrNoComposeFile
-	ErrUnsupported = compose.ErrUnsupported
-	ErrUnreachable = engine.ErrUnreachable
-	ErrImage       = engine.ErrImage
-	ErrUnhealthy   = engine.ErrUnhealthy
-	// ErrUnknownService means a service name the compose file lacks.
-	ErrUnknownService = errors.New("unknown service")
-)

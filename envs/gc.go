@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/wtenv/wtenv/envs/engine"
+	"github.com/wtenv/wtenv/envs/identity"
 	"github.com/wtenv/wtenv/envs/stack"
 	"github.com/wtenv/wtenv/envs/state"
 	"github.com/wtenv/wtenv/envs/worktree"
@@ -28,23 +29,33 @@ type GCOptions struct {
 	Now time.Time
 }
 
-// GC removes what no worktree can use any more: the stacks of worktrees
-// that are gone or no longer worktrees of their repository, with their
-// volumes and built images; one-off test containers left past their
-// timeout; and the state entries (port blocks, reservations) of those
-// worktrees. Stacks of live worktrees are never touched: only their own
-// worktree's down removes them.
+// GC removes what no worktree can use any more: the stacks of this
+// machine's worktrees that are gone or no longer worktrees of their
+// repository, with their volumes and built images; one-off test containers
+// of this machine left past their timeout; and the state entries (port
+// blocks, reservations) of those worktrees. Stacks of live worktrees are
+// never touched: only their own worktree's down removes them. Nor are other
+// machines' stacks on a shared or remote engine: only the machine whose
+// worktree it is can tell whether it still exists.
 func GC(ctx context.Context, opts GCOptions) (stack.GC, error) {
-	out := stack.GC{DryRun: opts.DryRun, Stacks: []stack.GCStack{}, OneOffs: []stack.GCOneOff{}, Forgotten: []string{}}
-	eng, err := engine.New(ctx)
+	eng, err := connect(ctx)
 	if err != nil {
-		return out, err
+		return emptyGC(opts), err
 	}
 	defer eng.Close()
 	store, err := openStore()
 	if err != nil {
-		return out, err
+		return emptyGC(opts), err
 	}
+	return gc(ctx, eng, store, machineOf(eng.Host()), opts)
+}
+
+func emptyGC(opts GCOptions) stack.GC {
+	return stack.GC{DryRun: opts.DryRun, Stacks: []stack.GCStack{}, OneOffs: []stack.GCOneOff{}, Forgotten: []string{}}
+}
+
+func gc(ctx context.Context, eng Engine, store *state.Store, mine func(host string) bool, opts GCOptions) (stack.GC, error) {
+	out := emptyGC(opts)
 	orphaned := worktree.Orphaned
 	if opts.GoneOnly {
 		orphaned = goneOnly
@@ -53,43 +64,84 @@ func GC(ctx context.Context, opts GCOptions) (stack.GC, error) {
 	if err != nil {
 		return out, err
 	}
+	collect, skipped := gcVerdicts(owners, mine, orphaned, store.Busy)
+	out.Stacks, out.Skipped = collect, skipped
 	var errs []error
-	for _, o := range owners {
-		why := orphaned(o.Worktree)
-		if o.Worktree == "" || why == "" {
-			continue
-		}
-		s := stack.GCStack{Project: o.Project, Worktree: o.Worktree, Branch: o.Branch, Reason: why}
-		if store.Busy(o.Project) {
-			out.Skipped = append(out.Skipped, s)
-			continue
-		}
-		out.Stacks = append(out.Stacks, s)
-		if !opts.DryRun {
-			if _, err := eng.Down(ctx, engine.Scope{Project: o.Project, Worktree: o.Worktree}, true); err != nil {
+	if !opts.DryRun {
+		for _, s := range collect {
+			if _, err := eng.Down(ctx, engine.Scope{Project: s.Project, Worktree: s.Worktree}, true); err != nil {
 				errs = append(errs, err)
 			}
 		}
 	}
 	if !opts.GoneOnly {
-		errs = append(errs, collectOneOffs(ctx, eng, opts, &out))
+		errs = append(errs, collectOneOffs(ctx, eng, mine, opts, &out))
 	}
 	errs = append(errs, forget(ctx, store, orphaned, opts.DryRun, &out))
 	return out, errors.Join(errs...)
 }
 
+// machineOf says which stacks on an engine at host are this machine's to
+// judge: those labelled with this machine's identity, and, on an engine on
+// this machine, those made before the label existed, unless WTENV_HOST_ID
+// gives this process another identity.
+func machineOf(host engine.Host) func(label string) bool {
+	self := identity.Machine()
+	legacy := host.Local && self == identity.DefaultMachine()
+	return func(label string) bool {
+		return label == self || (label == "" && legacy)
+	}
+}
+
+// gcVerdicts decides, from what the engine reported, which stacks gc
+// removes: this machine's (mine) whose worktree is orphaned (the reason is
+// what orphaned says), except those a wtenv process is working on now
+// (busy), which it skips and reports.
+func gcVerdicts(owners []engine.Owner, mine func(host string) bool, orphaned func(dir string) string, busy func(project string) bool) (collect, skipped []stack.GCStack) {
+	collect = []stack.GCStack{}
+	for _, o := range owners {
+		if o.Worktree == "" || !mine(o.Host) {
+			continue
+		}
+		why := orphaned(o.Worktree)
+		if why == "" {
+			continue
+		}
+		s := stack.GCStack{Project: o.Project, Worktree: o.Worktree, Branch: o.Branch, Reason: why}
+		if busy(o.Project) {
+			skipped = append(skipped, s)
+			continue
+		}
+		collect = append(collect, s)
+	}
+	return collect, skipped
+}
+
+// expiredOneOffs are this machine's one-off test containers whose deadline
+// passed more than grace before now: the process that ran them would have
+// removed them at their deadline, so it is gone (killed) or stuck.
+func expiredOneOffs(snap engine.Snapshot, mine func(host string) bool, now time.Time, grace time.Duration) []engine.Container {
+	var out []engine.Container
+	for _, c := range snap.Containers {
+		if c.OneOff && !c.Deadline.IsZero() && mine(c.Host) && now.Sub(c.Deadline) > grace {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 // collectOneOffs removes one-off test containers long past their deadline.
-func collectOneOffs(ctx context.Context, eng *engine.Engine, opts GCOptions, out *stack.GC) error {
+func collectOneOffs(ctx context.Context, eng Engine, mine func(string) bool, opts GCOptions, out *stack.GC) error {
 	now := opts.Now
 	if now.IsZero() {
 		now = time.Now()
 	}
-	expired, err := eng.ExpiredOneOffs(ctx, now, oneOffGrace)
+	snap, err := eng.Snapshot(ctx, engine.Scope{})
 	if err != nil {
 		return err
 	}
 	var errs []error
-	for _, c := range expired {
+	for _, c := range expiredOneOffs(snap, mine, now, oneOffGrace) {
 		out.OneOffs = append(out.OneOffs, stack.GCOneOff{Project: c.Project, Container: c.Name, Deadline: c.Deadline})
 		if !opts.DryRun {
 			errs = append(errs, eng.RemoveOneOff(ctx, c.ID))
@@ -99,7 +151,8 @@ func collectOneOffs(ctx context.Context, eng *engine.Engine, opts GCOptions, out
 }
 
 // forget drops the state entries of orphaned worktrees, which frees their
-// port blocks and reservations, and their project lock files.
+// port blocks and reservations, and their project lock files. The state
+// file is this machine's own, so every entry in it is this machine's.
 func forget(ctx context.Context, store *state.Store, orphaned func(string) string, dryRun bool, out *stack.GC) error {
 	collect := func(f *state.File) error {
 		for name, p := range f.Projects {

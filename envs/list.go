@@ -5,20 +5,25 @@ import (
 
 	"github.com/wtenv/wtenv/envs/engine"
 	"github.com/wtenv/wtenv/envs/stack"
+	"github.com/wtenv/wtenv/envs/state"
 )
 
 // List reports every wtenv stack on the engine. It needs no worktree.
 func List(ctx context.Context) (stack.List, error) {
-	eng, err := engine.New(ctx)
+	eng, err := connect(ctx)
 	if err != nil {
 		return stack.List{}, err
 	}
 	defer eng.Close()
-	stacks, err := eng.List(ctx)
+	store, err := openStore()
 	if err != nil {
 		return stack.List{}, err
 	}
-	store, err := openStore()
+	return list(ctx, eng, store)
+}
+
+func list(ctx context.Context, eng Engine, store *state.Store) (stack.List, error) {
+	snap, err := eng.Snapshot(ctx, engine.Scope{})
 	if err != nil {
 		return stack.List{}, err
 	}
@@ -26,6 +31,6 @@ func List(ctx context.Context) (stack.List, error) {
 	if err != nil {
 		return stack.List{}, err
 	}
-	b, err := budgetSummary(ctx, eng, store, f, stacks)
-	return stack.List{Stacks: stacks, Budget: b}, err
+	b, err := budgetSummary(ctx, eng, store, f, snap)
+	return stack.List{Stacks: summaries(snap), Budget: b}, err
 }

@@ -15,7 +15,7 @@ import (
 
 // memoryLimit is the machine's budget: WTENV_MEMORY_BUDGET, else 80% of the
 // smaller of the engine's memory and, for a local engine, the host's.
-func memoryLimit(ctx context.Context, eng *engine.Engine) (int64, error) {
+func memoryLimit(ctx context.Context, eng Engine) (int64, error) {
 	var spec budget.Spec
 	if v := os.Getenv(budget.EnvVar); v != "" {
 		var err error
@@ -28,7 +28,7 @@ func memoryLimit(ctx context.Context, eng *engine.Engine) (int64, error) {
 		return 0, err
 	}
 	var hostTotal int64
-	if eng.Local() {
+	if eng.Host().Local {
 		if vm, err := mem.VirtualMemoryWithContext(ctx); err == nil {
 			hostTotal = int64(vm.Total)
 		}
@@ -36,15 +36,19 @@ func memoryLimit(ctx context.Context, eng *engine.Engine) (int64, error) {
 	return budget.Limit(spec, engineTotal, hostTotal), nil
 }
 
-// holders lists the stacks holding memory, except the one named exclude:
-// every stack on the engine that runs (the larger of its reservation and
-// its measured use), plus reservations of stacks still starting. A stack is
-// starting while its entry says so and some wtenv process holds its project
-// lock (busy): an up killed mid-way leaves the flag, but the OS released
-// its lock, so its reservation stops counting at once. It clears
-// reservations whose containers have vanished.
-func holders(f *state.File, stacks []stack.Summary, exclude string, busy func(project string) bool) []budget.Holder {
-	var out []budget.Holder
+// holders lists the stacks holding memory, except the one named exclude,
+// from a look at the engine (stacks, taken at the time at) and the state
+// file f read after it. It only reads; stale names the entries whose
+// reservation no longer counts, for a caller that writes to clear them.
+//
+// A stack the engine runs holds the larger of its reservation and its
+// measured use. A reservation of a stack with no container counts while
+// its up is under way: the entry says starting and some wtenv process
+// holds the project's lock (busy); an up killed mid-way leaves the flag,
+// but the OS released its lock, so it stops counting at once. An entry
+// changed after the engine was read is newer than the look: an up that
+// finished since counts by its reservation, a down since counts nothing.
+func holders(f *state.File, stacks []stack.Summary, at time.Time, exclude string, busy func(project string) bool) (out []budget.Holder, stale []string) {
 	onEngine := map[string]bool{}
 	for _, s := range stacks {
 		onEngine[s.Project] = true
@@ -52,6 +56,10 @@ func holders(f *state.File, stacks []stack.Summary, exclude string, busy func(pr
 			continue
 		}
 		p := f.Projects[s.Project]
+		newer := p != nil && p.UpdatedAt.After(at)
+		if newer && p.Reserved == 0 && !p.Starting {
+			continue // released (down) after the look
+		}
 		starting := p != nil && p.Starting && busy(s.Project)
 		if s.State != stack.StateRunning && s.State != stack.StatePartial && !starting {
 			continue // stopped: it holds nothing until its next up is admitted
@@ -66,21 +74,28 @@ func holders(f *state.File, stacks []stack.Summary, exclude string, busy func(pr
 		if name == exclude || onEngine[name] || p.Reserved == 0 {
 			continue
 		}
-		if !p.Starting || !busy(name) {
-			// Its containers vanished (removed by hand, or its up died):
-			// it no longer counts.
-			p.Reserved, p.Starting = 0, false
+		state := ""
+		switch {
+		case p.Starting && busy(name):
+			state = "starting"
+		case p.UpdatedAt.After(at):
+			state = "started" // its up finished after the look at the engine
+		default:
+			// Its containers vanished (removed by hand, or its up died).
+			stale = append(stale, name)
 			continue
 		}
-		out = append(out, budget.Holder{Project: name, Branch: p.Branch, Worktree: p.Worktree, State: "starting", Reserved: p.Reserved, IdleSince: p.UpdatedAt})
+		out = append(out, budget.Holder{Project: name, Branch: p.Branch, Worktree: p.Worktree, State: state, Reserved: p.Reserved, IdleSince: p.UpdatedAt})
 	}
-	return out
+	return out, stale
 }
 
-// admit reserves what the project needs under the state file's lock, or
-// refuses with the list of stacks holding memory, before anything is
-// created. Concurrent admissions in separate processes serialize on the
-// lock and see each other's reservations, so together they never overshoot.
+// admit reserves what the project needs, or refuses with the list of
+// stacks holding memory, before anything is created. The engine is read
+// first, without any lock; the decision is taken under the state file's
+// lock, from the state as it is then, so concurrent admissions in separate
+// processes serialize and see each other's reservations, and together
+// never overshoot.
 func (e *Env) admit(ctx context.Context, p *types.Project) error {
 	limit, err := memoryLimit(ctx, e.engine)
 	if err != nil {
@@ -98,15 +113,20 @@ func (e *Env) admit(ctx context.Context, p *types.Project) error {
 	for _, s := range p.Services {
 		limits = append(limits, engine.MemoryLimit(s))
 	}
+	snap, err := e.engine.Snapshot(ctx, engine.Scope{})
+	if err != nil {
+		return err
+	}
+	stacks := summaries(snap)
 	return e.store.Update(ctx, func(f *state.File) error {
-		stacks, err := e.engine.List(ctx)
-		if err != nil {
-			return err
+		others, stale := holders(f, stacks, snap.At, e.Project, e.store.Busy)
+		for _, name := range stale {
+			f.Projects[name].Reserved, f.Projects[name].Starting = 0, false
 		}
 		self := project(f, e)
 		need, rule := budget.Need(self.PeakMemory, estimate, limits)
 		now := time.Now().UTC()
-		d := budget.Admit(limit, need, holders(f, stacks, e.Project, e.store.Busy))
+		d := budget.Admit(limit, need, others)
 		// A stack that already runs holds its memory; up on it only
 		// reconciles, so it is never refused.
 		if !d.Admit && !running(stacks, e.Project) {
@@ -169,12 +189,13 @@ func (e *Env) recordPeak(ctx context.Context, measured int64) (*state.File, erro
 }
 
 // budgetSummary is the budget object of Status and List.
-func budgetSummary(ctx context.Context, eng *engine.Engine, store *state.Store, f *state.File, stacks []stack.Summary) (stack.Budget, error) {
+func budgetSummary(ctx context.Context, eng Engine, store *state.Store, f *state.File, snap engine.Snapshot) (stack.Budget, error) {
 	limit, err := memoryLimit(ctx, eng)
 	if err != nil {
 		return stack.Budget{}, err
 	}
-	b := budget.Summarize(limit, holders(f, stacks, "", store.Busy))
+	hs, _ := holders(f, summaries(snap), snap.At, "", store.Busy)
+	b := budget.Summarize(limit, hs)
 	return stack.Budget{LimitBytes: b.LimitBytes, UsedBytes: b.UsedBytes, FreeBytes: b.FreeBytes}, nil
 }
 

@@ -3,9 +3,9 @@ package envs
 import (
 	"context"
 	"os"
-	"time"
 
 	"github.com/wtenv/wtenv/envs/compose"
+	"github.com/wtenv/wtenv/envs/engine"
 	"github.com/wtenv/wtenv/envs/identity"
 	"github.com/wtenv/wtenv/envs/ports"
 	"github.com/wtenv/wtenv/envs/state"
@@ -13,9 +13,7 @@ import (
 
 // assignPorts gives the project its block of host ports under the state
 // file's lock, so concurrent wtenv processes never hand out the same ports,
-// and returns one host port per published container port, in order. Ports
-// this project's own containers hold count as free; every other port is
-// probed on the host.
+// and returns one host port per published container port, in order.
 func (e *Env) assignPorts(ctx context.Context, refs []compose.PortRef) ([]int, error) {
 	r, err := ports.RangeFromEnv()
 	if err != nil {
@@ -25,11 +23,11 @@ func (e *Env) assignPorts(ctx context.Context, refs []compose.PortRef) ([]int, e
 	for _, ref := range refs {
 		udp = udp || ref.Protocol == "udp"
 	}
-	own, err := e.engine.HostPorts(ctx, e.scope())
+	published, err := e.engine.PublishedPorts(ctx)
 	if err != nil {
 		return nil, err
 	}
-	free := func(port int) bool { return own[port] || ports.HostFree(port, udp) }
+	free := portFree(e.engine.Host(), e.scope(), published, func(port int) bool { return ports.HostFree(port, udp) })
 	var block *state.PortBlock
 	err = e.store.Update(ctx, func(f *state.File) error {
 		cur := project(f, e)
@@ -39,7 +37,7 @@ func (e *Env) assignPorts(ctx context.Context, refs []compose.PortRef) ([]int, e
 				continue
 			}
 			// A worktree deleted from disk no longer holds its block; if its
-			// stack still runs, the host probe keeps its ports out.
+			// stack still runs, its published ports keep them out.
 			if _, err := os.Stat(p.Worktree); err != nil {
 				continue
 			}
@@ -50,7 +48,6 @@ func (e *Env) assignPorts(ctx context.Context, refs []compose.PortRef) ([]int, e
 			return err
 		}
 		block = b
-		cur.UpdatedAt = time.Now().UTC()
 		if b != nil {
 			cur.Ports = b
 		}
@@ -64,6 +61,20 @@ func (e *Env) assignPorts(ctx context.Context, refs []compose.PortRef) ([]int, e
 		out[i] = block.Start + i
 	}
 	return out, nil
+}
+
+// portFree decides whether a host port can go to scope's stack: a port its
+// own containers publish is free for it; one any other container on the
+// engine publishes is not; any other port is free when the engine is this
+// machine and probe finds nothing listening, and on a remote engine, where
+// this machine cannot probe, when no container there publishes it.
+func portFree(host engine.Host, scope engine.Scope, published map[int]engine.Scope, probe func(port int) bool) func(int) bool {
+	return func(port int) bool {
+		if owner, ok := published[port]; ok {
+			return owner == scope
+		}
+		return !host.Local || probe(port)
+	}
 }
 
 // releasePorts forgets the project's port block after a purge.

@@ -90,6 +90,7 @@ func (e *Env) meta(p *types.Project) engine.Meta {
 		Branch:      e.Worktree.Branch,
 		ConfigFiles: strings.Join(p.ComposeFiles, ","),
 		Version:     Version,
+		Host:        e.machine,
 	}
 }
 
@@ -127,23 +128,17 @@ func (e *Env) status(ctx context.Context, p *types.Project) (stack.Stack, error)
 		expected = p.ServiceNames()
 	}
 	// One snapshot gives both this stack and the budget's view of all.
-	snap, err := e.engine.Snapshot(ctx)
+	snap, err := e.engine.Snapshot(ctx, e.scope())
 	if err != nil {
 		return stack.Stack{}, fmt.Errorf("status of %s: %w", e.Project, err)
 	}
-	st, err := snap.Stack(ctx, e.scope(), expected)
-	if err != nil {
-		return st, fmt.Errorf("status of %s: %w", e.Project, err)
-	}
+	st := stackOf(snap, e.scope(), e.engine.Host(), expected)
 	st.Worktree, st.Branch = e.Worktree.Root, e.Worktree.Branch
-	if st.State == stack.StateAbsent {
-		st.Services = []stack.Service{}
-	}
 	f, err := e.recordPeak(ctx, st.MemoryBytes)
 	if err != nil {
 		return st, err
 	}
-	st.Budget, err = budgetSummary(ctx, e.engine, e.store, f, snap.Stacks(ctx))
+	st.Budget, err = budgetSummary(ctx, e.engine, e.store, f, snap)
 	return st, err
 }
 
@@ -166,18 +161,22 @@ func (e *Env) Down(ctx context.Context, purge bool) (stack.Down, error) {
 	return out, e.release(ctx)
 }
 
-// Logs returns the last tail lines of every service, or of one.
-func (e *Env) Logs(ctx context.Context, service string, tail int) (string, error) {
+// Logs returns the last tail lines of every service, or of one, in the
+// Logs shape that the CLI's --json and env_logs both return.
+func (e *Env) Logs(ctx context.Context, service string, tail int) (stack.Logs, error) {
+	out := stack.Logs{Project: e.Project, Service: service, Tail: tail}
 	if service != "" {
 		// A name the compose file does not have is a typo, not a service
 		// that has not started: say so, with the names it does have.
 		if p, err := e.loadForStatus(ctx); err == nil {
 			if err := knownServices(p, service); err != nil {
-				return "", err
+				return out, err
 			}
 		}
 	}
-	return e.engine.Logs(ctx, e.scope(), service, tail)
+	var err error
+	out.Text, err = e.engine.Logs(ctx, e.scope(), service, tail)
+	return out, err
 }
 
 // knownServices checks that every name is a service of the compose file,

@@ -30,7 +30,7 @@ const DefaultTimeout = 10 * time.Minute
 const progressEvery = 3 * time.Second
 
 // ErrNoSuite means wtenv.yaml defines no such suite.
-var ErrNoSuite = errors.New("no such test suite")
+var ErrNoSuite = envs.ErrNoSuite
 
 // Options are a run's arguments.
 type Options struct {

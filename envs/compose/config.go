@@ -83,7 +83,7 @@ func (m Memory) EstimateBytes() (int64, error) {
 	// The same size syntax as WTENV_MEMORY_BUDGET: MB is 10^6, MiB 2^20.
 	spec, err := budget.ParseBudget(m.Estimate)
 	if err != nil || spec.Bytes <= 0 {
-		return 0, fmt.Errorf("memory.estimate %q is not a size; write it like 512MiB or 2GiB", m.Estimate)
+		return 0, fmt.Errorf("%w: memory.estimate %q is not a size; write it like 512MiB or 2GiB", ErrInvalidConfig, m.Estimate)
 	}
 	return spec.Bytes, nil
 }

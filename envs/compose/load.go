@@ -17,6 +17,10 @@ import (
 // that a file named in wtenv.yaml or COMPOSE_FILE does not exist.
 var ErrNoComposeFile = errors.New("no compose file")
 
+// ErrInvalidCompose reports a compose file the loader rejects: its syntax,
+// an unknown dependency, a cycle.
+var ErrInvalidCompose = errors.New("invalid compose file")
+
 // Load reads the compose project of the worktree at root, exactly as Docker
 // Compose would read it from that directory, under the project name
 // projectName. The profiles enabled are those of cfg, else those of
@@ -137,5 +141,5 @@ func loadError(root string, files []string, err error) error {
 			names[i] = rel
 		}
 	}
-	return fmt.Errorf("loading %s: %w; fix the compose file and retry", strings.Join(names, " + "), err)
+	return fmt.Errorf("%w: loading %s: %w; fix the compose file and retry", ErrInvalidCompose, strings.Join(names, " + "), err)
 }

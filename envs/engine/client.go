@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 
 	"github.com/moby/moby/client"
@@ -22,11 +21,12 @@ import (
 // ErrUnreachable means no Docker engine answered.
 var ErrUnreachable = errors.New("Docker engine unreachable")
 
-// Engine is a connection to one Docker engine.
-type Engine struct {
-	api   *client.Client
-	host  string
-	local bool
+// Docker is a connection to one Docker engine. It implements the engine
+// seam of package envs: every method is documented there, and the contract
+// tests in this package check each against a real engine.
+type Docker struct {
+	api  *client.Client
+	host Host
 
 	memMu    sync.Mutex
 	memTotal int64
@@ -36,7 +36,7 @@ type Engine struct {
 // current docker CLI context, else the default socket names, and checks
 // that it answers. The client negotiates the API version, so engines as old
 // as API 1.41 work.
-func New(ctx context.Context) (*Engine, error) {
+func New(ctx context.Context) (*Docker, error) {
 	opts := []client.Opt{client.FromEnv}
 	if os.Getenv("DOCKER_HOST") == "" {
 		host, tlsDir, err := contextEndpoint()
@@ -53,23 +53,21 @@ func New(ctx context.Context) (*Engine, error) {
 	}
 	api, err := client.New(opts...)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v; set DOCKER_HOST to a running engine", ErrUnreachable, err)
+		return nil, fmt.Errorf("%w: %w; set DOCKER_HOST to a running engine", ErrUnreachable, err)
 	}
-	e := &Engine{api: api, host: api.DaemonHost()}
-	e.local = strings.HasPrefix(e.host, "unix://") || strings.HasPrefix(e.host, "npipe://")
+	e := &Docker{api: api, host: HostOf(api.DaemonHost())}
 	if _, err := api.Ping(ctx, client.PingOptions{NegotiateAPIVersion: true}); err != nil {
 		api.Close()
-		return nil, fmt.Errorf("%w at %s: %v; start it (on Linux: `sudo systemctl start docker` or `sudo dockerd &`; elsewhere start Docker Desktop), or point DOCKER_HOST at a running engine", ErrUnreachable, e.host, err)
+		return nil, fmt.Errorf("%w at %s: %w; start it (on Linux: `sudo systemctl start docker` or `sudo dockerd &`; elsewhere start Docker Desktop), or point DOCKER_HOST at a running engine", ErrUnreachable, e.host.Endpoint, err)
 	}
 	return e, nil
 }
 
 // Close releases the connection.
-func (e *Engine) Close() error { return e.api.Close() }
+func (e *Docker) Close() error { return e.api.Close() }
 
-// Local reports whether the engine runs on this machine, where its
-// containers' cgroup files can be read directly.
-func (e *Engine) Local() bool { return e.local }
+// Host tells where the engine runs.
+func (e *Docker) Host() Host { return e.host }
 
 // contextEndpoint returns the engine address of DOCKER_CONTEXT, or of the
 // docker CLI's current context, and the folder of its TLS files when it has
@@ -103,7 +101,7 @@ func contextEndpoint() (host, tlsDir string, err error) {
 	path := filepath.Join(dir, "contexts", "meta", id, "meta.json")
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return "", "", fmt.Errorf("%w: docker context %q not found (%v); run `docker context ls`, or unset DOCKER_CONTEXT", ErrUnreachable, name, err)
+		return "", "", fmt.Errorf("%w: docker context %q not found (%w); run `docker context ls`, or unset DOCKER_CONTEXT", ErrUnreachable, name, err)
 	}
 	var meta struct {
 		Endpoints map[string]struct {
@@ -111,7 +109,7 @@ func contextEndpoint() (host, tlsDir string, err error) {
 		} `json:"Endpoints"`
 	}
 	if err := json.Unmarshal(b, &meta); err != nil {
-		return "", "", fmt.Errorf("%w: docker context %q: %v", ErrUnreachable, name, err)
+		return "", "", fmt.Errorf("%w: docker context %q: %w", ErrUnreachable, name, err)
 	}
 	tls := filepath.Join(dir, "contexts", "tls", id, "docker")
 	if _, err := os.Stat(filepath.Join(tls, "ca.pem")); err != nil {

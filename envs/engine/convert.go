@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"maps"
 	"net/netip"
 	"os"
 	"sort"
@@ -116,6 +117,14 @@ func specFor(p *types.Project, s types.ServiceConfig, image string, labels map[s
 		NetworkingConfig: &network.NetworkingConfig{EndpointsConfig: endpoints},
 	}
 	return spec, nil
+}
+
+// networks are all the networks the container joins: the one it is
+// created on and the extra ones.
+func (c containerSpec) networks() map[string]*network.EndpointSettings {
+	out := maps.Clone(c.extra)
+	maps.Copy(out, c.create.NetworkingConfig.EndpointsConfig)
+	return out
 }
 
 // MemoryLimit is the service's memory limit in bytes, from mem_limit or

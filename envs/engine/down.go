@@ -19,7 +19,7 @@ type DownResult struct {
 // built for it. It is idempotent: what is already gone counts as removed
 // work not needed, never as an error. Nothing without the project's labels
 // is touched.
-func (e *Engine) Down(ctx context.Context, scope Scope, purge bool) (DownResult, error) {
+func (e *Docker) Down(ctx context.Context, scope Scope, purge bool) (DownResult, error) {
 	var r DownResult
 	project := scope.Project
 	f := scope.filter()
@@ -64,7 +64,7 @@ func (e *Engine) Down(ctx context.Context, scope Scope, purge bool) (DownResult,
 		return r, fmt.Errorf("listing images of %s: %w", project, err)
 	}
 	for _, im := range is.Items {
-		if _, err := e.api.ImageRemove(ctx, im.ID, client.ImageRemoveOptions{Force: true, PruneChildren: true}); err != nil && !cerrdefs.IsNotFound(err) {
+		if _, err := e.api.ImageRemove(ctx, im.ID, client.ImageRemoveOptions{Force: true}); err != nil && !cerrdefs.IsNotFound(err) {
 			return r, fmt.Errorf("removing image %s: %w", im.ID, err)
 		}
 		r.Images++
@@ -74,7 +74,7 @@ func (e *Engine) Down(ctx context.Context, scope Scope, purge bool) (DownResult,
 
 // removeContainer stops the container gracefully (its stop signal and grace
 // period) and removes it with its anonymous volumes.
-func (e *Engine) removeContainer(ctx context.Context, id string) error {
+func (e *Docker) removeContainer(ctx context.Context, id string) error {
 	if _, err := e.api.ContainerStop(ctx, id, client.ContainerStopOptions{}); err != nil && !cerrdefs.IsNotFound(err) {
 		return fmt.Errorf("stopping container %s: %w", id[:12], err)
 	}

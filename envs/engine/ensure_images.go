@@ -15,7 +15,7 @@ import (
 // form a group built one after another, so that the first build fills the
 // layer cache and the others reuse its shared stages instead of compiling
 // them again at the same time.
-func (e *Engine) ensureImages(ctx context.Context, p *types.Project, meta Meta, rebuild bool, progress func(string)) (map[string]imageRef, error) {
+func (e *Docker) ensureImages(ctx context.Context, p *types.Project, meta Meta, rebuild bool, progress func(string)) (map[string]imageRef, error) {
 	var mu sync.Mutex
 	out := map[string]imageRef{}
 	g, gctx := errgroup.WithContext(ctx)

@@ -42,7 +42,7 @@ func BuiltImage(project, service string) string {
 var separators = regexp.MustCompile(`[^a-z0-9]+`)
 
 // imageID returns the local image ID for ref, or "" when it is absent.
-func (e *Engine) imageID(ctx context.Context, ref string) (string, error) {
+func (e *Docker) imageID(ctx context.Context, ref string) (string, error) {
 	res, err := e.api.ImageInspect(ctx, ref)
 	if cerrdefs.IsNotFound(err) {
 		return "", nil
@@ -56,7 +56,7 @@ func (e *Engine) imageID(ctx context.Context, ref string) (string, error) {
 // ensureImage makes the service's image available and returns its reference
 // and ID: built for build: services (when missing, or always with rebuild),
 // pulled for the others as pull_policy says.
-func (e *Engine) ensureImage(ctx context.Context, p *types.Project, s types.ServiceConfig, meta Meta, rebuild bool, progress func(string)) (string, string, error) {
+func (e *Docker) ensureImage(ctx context.Context, p *types.Project, s types.ServiceConfig, meta Meta, rebuild bool, progress func(string)) (string, string, error) {
 	if s.Build != nil {
 		ref := BuiltImage(p.Name, s.Name)
 		id, err := e.imageID(ctx, ref)
@@ -87,16 +87,20 @@ func (e *Engine) ensureImage(ctx context.Context, p *types.Project, s types.Serv
 	}
 	progress("pulling " + s.Image)
 	if err := e.pull(ctx, s.Image); err != nil {
+		if ctx.Err() != nil {
+			// Cancelled or out of time: not a missing image.
+			return "", "", fmt.Errorf("service %q: pulling %s: %w", s.Name, s.Image, context.Cause(ctx))
+		}
 		if id != "" {
 			return s.Image, id, nil // pull_policy always, but the local copy will do when no registry answers
 		}
-		return "", "", fmt.Errorf("%w: service %q: image %q is not on the engine and could not be pulled (%v); build it or load it locally (docker build -t %s …, or docker load)", ErrImage, s.Name, s.Image, err, s.Image)
+		return "", "", fmt.Errorf("%w: service %q: image %q is not on the engine and could not be pulled (%w); build it or load it locally (docker build -t %s …, or docker load)", ErrImage, s.Name, s.Image, err, s.Image)
 	}
 	id, err = e.imageID(ctx, s.Image)
 	return s.Image, id, err
 }
 
-func (e *Engine) pull(ctx context.Context, ref string) error {
+func (e *Docker) pull(ctx context.Context, ref string) error {
 	resp, err := e.api.ImagePull(ctx, ref, client.ImagePullOptions{})
 	if err != nil {
 		return err
@@ -108,7 +112,7 @@ func (e *Engine) pull(ctx context.Context, ref string) error {
 // build runs the classic builder, which every engine has, on the service's
 // context honouring .dockerignore, and returns the new image's ID. On
 // failure the error carries the tail of the build log.
-func (e *Engine) build(ctx context.Context, s types.ServiceConfig, ref string, meta Meta, progress func(string)) (string, error) {
+func (e *Docker) build(ctx context.Context, s types.ServiceConfig, ref string, meta Meta, progress func(string)) (string, error) {
 	b := s.Build
 	dockerfile := b.Dockerfile
 	if dockerfile == "" {
@@ -127,17 +131,15 @@ func (e *Engine) build(ctx context.Context, s types.ServiceConfig, ref string, m
 	}
 	tar, err := archive.TarWithOptions(b.Context, &archive.TarOptions{ExcludePatterns: excludes})
 	if err != nil {
-		return "", fmt.Errorf("%w: service %q: build context %s: %v", ErrImage, s.Name, b.Context, err)
+		return "", fmt.Errorf("%w: service %q: build context %s: %w", ErrImage, s.Name, b.Context, err)
 	}
 	defer tar.Close()
-	labels := meta.labels()
-	labels[LabelService] = s.Name
 	res, err := e.api.ImageBuild(ctx, tar, client.ImageBuildOptions{
 		Tags:        []string{ref},
 		Dockerfile:  filepath.ToSlash(dockerfile),
 		BuildArgs:   map[string]*string(b.Args),
 		Target:      b.Target,
-		Labels:      labels,
+		Labels:      meta.imageLabels(),
 		Remove:      true,
 		ForceRemove: true,
 	})
@@ -165,7 +167,7 @@ func followBuild(r io.Reader, service string, progress func(string)) error {
 		if err := dec.Decode(&m); err == io.EOF {
 			return nil
 		} else if err != nil {
-			return fmt.Errorf("%w: service %q: reading build output: %v", ErrImage, service, err)
+			return fmt.Errorf("%w: service %q: reading build output: %w", ErrImage, service, err)
 		}
 		for _, line := range strings.Split(strings.TrimRight(stripANSI(m.Stream), "\n"), "\n") {
 			if strings.TrimSpace(line) == "" {
@@ -217,12 +219,12 @@ func readIgnore(dir string) ([]string, error) {
 }
 
 // HasImage reports whether ref is on the engine.
-func (e *Engine) HasImage(ctx context.Context, ref string) (bool, error) {
+func (e *Docker) HasImage(ctx context.Context, ref string) (bool, error) {
 	id, err := e.imageID(ctx, ref)
 	return id != "", err
 }
 
 // Pull pulls ref from its registry.
-func (e *Engine) Pull(ctx context.Context, ref string) error {
+func (e *Docker) Pull(ctx context.Context, ref string) error {
 	return e.pull(ctx, ref)
 }

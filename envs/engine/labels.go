@@ -28,6 +28,11 @@ const (
 	LabelWorktree     = "dev.wtenv.worktree"
 	LabelBranch       = "dev.wtenv.branch"
 	LabelWtenvVersion = "dev.wtenv.version"
+	// LabelHost names the machine whose worktree the stack belongs to
+	// (identity.Machine). Only that machine can tell whether the worktree
+	// still exists, so gc judges a stack only on its own machine: on a
+	// shared or remote engine it never removes another machine's stacks.
+	LabelHost = "dev.wtenv.host"
 	// LabelDeadline is on one-off test containers with a timeout: the time
 	// (RFC 3339) by which their run has ended. A one-off still there well
 	// after it lost the process that ran it, and gc removes it.
@@ -45,6 +50,7 @@ type Meta struct {
 	Branch      string
 	ConfigFiles string // comma-separated absolute paths, as compose writes them
 	Version     string // wtenv version
+	Host        string // the machine whose worktree this is (dev.wtenv.host)
 }
 
 // labels returns the labels every resource of the stack carries.
@@ -57,6 +63,22 @@ func (m Meta) labels() map[string]string {
 		LabelWorktree:     m.Worktree,
 		LabelBranch:       m.Branch,
 		LabelWtenvVersion: m.Version,
+		LabelHost:         m.Host,
+	}
+}
+
+// imageLabels are the labels of an image built for the stack: only those
+// that find it again (gc, down --purge) and say whose it is. The classic
+// builder adds each label as a build step of its own, which costs about a
+// second on some storage drivers, and an image built from the same context
+// for several services is then the same image, built once and cached for
+// the others.
+func (m Meta) imageLabels() map[string]string {
+	return map[string]string{
+		LabelProject:  m.Project,
+		LabelWorktree: m.Worktree,
+		LabelBranch:   m.Branch,
+		LabelHost:     m.Host,
 	}
 }
 

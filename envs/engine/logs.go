@@ -15,7 +15,7 @@ import (
 
 // Logs returns the last tail lines of each service container of the project
 // (or of one service), each line prefixed with its service name.
-func (e *Engine) Logs(ctx context.Context, scope Scope, service string, tail int) (string, error) {
+func (e *Docker) Logs(ctx context.Context, scope Scope, service string, tail int) (string, error) {
 	project := scope.Project
 	f := scope.services()
 	if service != "" {
@@ -48,7 +48,7 @@ func (e *Engine) Logs(ctx context.Context, scope Scope, service string, tail int
 }
 
 // readLogs returns the container's last lines of stdout and stderr.
-func (e *Engine) readLogs(ctx context.Context, id string, tail int) (string, error) {
+func (e *Docker) readLogs(ctx context.Context, id string, tail int) (string, error) {
 	insp, err := e.api.ContainerInspect(ctx, id, client.ContainerInspectOptions{})
 	if err != nil {
 		return "", err
@@ -71,7 +71,7 @@ func (e *Engine) readLogs(ctx context.Context, id string, tail int) (string, err
 
 // logTail formats a container's last n log lines for an error message, or
 // returns "" when there are none.
-func (e *Engine) logTail(ctx context.Context, id string, n int) string {
+func (e *Docker) logTail(ctx context.Context, id string, n int) string {
 	text, err := e.readLogs(context.WithoutCancel(ctx), id, n)
 	text = strings.TrimRight(text, "\n")
 	if err != nil || text == "" {

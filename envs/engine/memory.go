@@ -14,12 +14,12 @@ import (
 // reads the cgroup files (about 0.1 ms a container, cgroup v1 and v2); on a
 // remote one it asks for one-shot stats in parallel (about a second each on
 // older engines). Containers that are not running are absent.
-func (e *Engine) Memory(ctx context.Context, ids []string) map[string]int64 {
+func (e *Docker) Memory(ctx context.Context, ids []string) map[string]int64 {
 	out := map[string]int64{}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	for _, id := range ids {
-		if e.local {
+		if e.host.Local {
 			if v, ok := cgroupMemory(ctx, id); ok {
 				out[id] = v
 				continue
@@ -55,7 +55,7 @@ func cgroupMemory(ctx context.Context, id string) (int64, bool) {
 	return int64(used), true
 }
 
-func (e *Engine) statsMemory(ctx context.Context, id string) (int64, bool) {
+func (e *Docker) statsMemory(ctx context.Context, id string) (int64, bool) {
 	res, err := e.api.ContainerStats(ctx, id, client.ContainerStatsOptions{})
 	if err != nil {
 		return 0, false

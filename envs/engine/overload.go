@@ -12,8 +12,8 @@ import (
 // services look unhealthy although nothing is wrong with them. It is "" on
 // a remote engine, where this machine's load says nothing, or when the load
 // is normal.
-func (e *Engine) overloadHint() string {
-	if !e.local {
+func (e *Docker) overloadHint() string {
+	if !e.host.Local {
 		return ""
 	}
 	avg, err := load.Avg()
@@ -29,5 +29,5 @@ func overloaded(load1 float64, cores int) string {
 	if cores < 1 || load1 <= 2*float64(cores) {
 		return ""
 	}
-	return fmt.Sprintf("; the machine is overloaded (load average %.0f on %d cores), so healthchecks run late and time out: take down stacks no one uses (`wtenv list` shows them), then run up again", load1, cores)
+	return fmt.Sprintf("; the machine is overloaded (load average %.0f on %d cores), so healthchecks run late and time out: take down stacks no one uses (`wtenv ls` shows them), then run up again", load1, cores)
 }

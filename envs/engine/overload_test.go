@@ -22,7 +22,7 @@ func TestOverloadedNamesTheLoadOnlyWhenHigh(t *testing.T) {
 		if (c.want == "") != (got == "") || !strings.Contains(got, c.want) {
 			t.Errorf("overloaded(%v, %d) = %q, want it to say %q", c.load, c.cores, got, c.want)
 		}
-		if got != "" && !strings.Contains(got, "wtenv list") {
+		if got != "" && !strings.Contains(got, "wtenv ls") {
 			t.Errorf("overloaded(%v, %d) = %q names no next action", c.load, c.cores, got)
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/moby/moby/client"
@@ -16,14 +15,15 @@ import (
 // found by, so gc looks at every kind of resource.
 type Owner struct {
 	Project, Worktree, Branch string
+	Host                      string // dev.wtenv.host: the machine whose worktree it is; "" on stacks made before the label existed
 }
 
 // Owners lists the owners of every resource wtenv created on the engine.
-func (e *Engine) Owners(ctx context.Context) ([]Owner, error) {
+func (e *Docker) Owners(ctx context.Context) ([]Owner, error) {
 	f := wtenvFilter()
 	seen := map[Owner]bool{}
 	add := func(labels map[string]string) {
-		seen[Owner{Project: labels[LabelProject], Worktree: labels[LabelWorktree], Branch: labels[LabelBranch]}] = true
+		seen[Owner{Project: labels[LabelProject], Worktree: labels[LabelWorktree], Branch: labels[LabelBranch], Host: labels[LabelHost]}] = true
 	}
 	cs, err := e.api.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f})
 	if err != nil {
@@ -66,39 +66,9 @@ func (e *Engine) Owners(ctx context.Context) ([]Owner, error) {
 	return out, nil
 }
 
-// OneOff is a one-off test container.
-type OneOff struct {
-	ID, Name, Project, Worktree string
-	Deadline                    time.Time
-}
-
-// ExpiredOneOffs lists one-off containers whose deadline passed more than
-// grace before now: the process that ran them would have removed them at
-// their deadline, so it is gone (killed) or stuck.
-func (e *Engine) ExpiredOneOffs(ctx context.Context, now time.Time, grace time.Duration) ([]OneOff, error) {
-	f := client.Filters{}.Add("label", LabelDeadline, LabelOneoff+"=True")
-	cs, err := e.api.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f})
-	if err != nil {
-		return nil, fmt.Errorf("listing one-off containers: %w", err)
-	}
-	var out []OneOff
-	for _, c := range cs.Items {
-		d, err := time.Parse(time.RFC3339, c.Labels[LabelDeadline])
-		if err != nil || now.Sub(d) <= grace {
-			continue
-		}
-		name := c.ID[:12]
-		if len(c.Names) > 0 {
-			name = c.Names[0][1:]
-		}
-		out = append(out, OneOff{ID: c.ID, Name: name, Project: c.Labels[LabelProject], Worktree: c.Labels[LabelWorktree], Deadline: d})
-	}
-	return out, nil
-}
-
 // RemoveOneOff kills and removes a one-off container with its anonymous
 // volumes; gone already is fine. Its run is over: no grace period.
-func (e *Engine) RemoveOneOff(ctx context.Context, id string) error {
+func (e *Docker) RemoveOneOff(ctx context.Context, id string) error {
 	_, err := e.api.ContainerRemove(ctx, id, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
 	if err != nil && !cerrdefs.IsNotFound(err) {
 		return fmt.Errorf("removing one-off container %s: %w", id[:12], err)

@@ -14,7 +14,7 @@ import (
 // ensureNetworks creates the project's networks that do not exist yet. An
 // external network must already exist; a network of the same name that
 // another project owns is an error rather than a silent share.
-func (e *Engine) ensureNetworks(ctx context.Context, p *types.Project, meta Meta, progress func(string)) error {
+func (e *Docker) ensureNetworks(ctx context.Context, p *types.Project, meta Meta, progress func(string)) error {
 	for key, n := range p.Networks {
 		res, err := e.api.NetworkInspect(ctx, n.Name, client.NetworkInspectOptions{})
 		switch {
@@ -54,7 +54,7 @@ func (e *Engine) ensureNetworks(ctx context.Context, p *types.Project, meta Meta
 
 // ensureVolumes creates the project's named volumes that do not exist yet,
 // with the same ownership rules as networks.
-func (e *Engine) ensureVolumes(ctx context.Context, p *types.Project, meta Meta, progress func(string)) error {
+func (e *Docker) ensureVolumes(ctx context.Context, p *types.Project, meta Meta, progress func(string)) error {
 	for key, v := range p.Volumes {
 		res, err := e.api.VolumeInspect(ctx, v.Name, client.VolumeInspectOptions{})
 		switch {
@@ -104,8 +104,8 @@ func foreign(kind, name string, labels map[string]string, meta Meta) error {
 // createHostPaths creates missing bind-mount sources the compose file's
 // short syntax asks for (create_host_path), as compose does; the API's
 // mounts do not create them. Only a local engine shares this filesystem.
-func (e *Engine) createHostPaths(s types.ServiceConfig) error {
-	if !e.local {
+func (e *Docker) createHostPaths(s types.ServiceConfig) error {
+	if !e.host.Local {
 		return nil
 	}
 	for _, v := range s.Volumes {

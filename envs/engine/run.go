@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/compose-spec/compose-go/v2/types"
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/moby/moby/api/pkg/stdcopy"
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/mount"
@@ -40,7 +41,7 @@ const DefaultWorkdir = "/src"
 // container carries the project's labels with com.docker.compose.oneoff=True;
 // it is removed when the run ends, fails, times out or is cancelled (ctx),
 // so none is ever left behind.
-func (e *Engine) RunOneOff(ctx context.Context, p *types.Project, meta Meta, opts RunOptions) (int, error) {
+func (e *Docker) RunOneOff(ctx context.Context, p *types.Project, meta Meta, opts RunOptions) (int, error) {
 	progress := serialize(opts.Progress)
 	s, ref, id, err := e.prepareOneOff(ctx, p, meta, opts.Service, progress)
 	if err != nil {
@@ -66,11 +67,9 @@ func (e *Engine) RunOneOff(ctx context.Context, p *types.Project, meta Meta, opt
 		return -1, fmt.Errorf("service %q: creating one-off container: %w", s.Name, err)
 	}
 	// Removal must happen even when ctx is cancelled or timed out.
-	defer e.api.ContainerRemove(context.WithoutCancel(ctx), res.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
-	for name, ep := range spec.extra {
-		if _, err := e.api.NetworkConnect(ctx, name, client.NetworkConnectOptions{Container: res.ID, EndpointConfig: ep}); err != nil {
-			return -1, fmt.Errorf("service %q: connecting to network %s: %w", s.Name, name, err)
-		}
+	defer e.removeRun(context.WithoutCancel(ctx), res.ID)
+	if err := e.connect(ctx, s.Name, res.ID, spec.extra, nil); err != nil {
+		return -1, err
 	}
 	// Wait is registered before start so a fast exit is not missed.
 	wait := e.api.ContainerWait(ctx, res.ID, client.ContainerWaitOptions{Condition: container.WaitConditionNextExit})
@@ -123,7 +122,7 @@ func (e *Engine) RunOneOff(ctx context.Context, p *types.Project, meta Meta, opt
 // prepareOneOff makes what a one-off run of service needs — the stack's
 // networks and volumes, the service's image (built if missing) — and
 // returns the service and its image reference and ID.
-func (e *Engine) prepareOneOff(ctx context.Context, p *types.Project, meta Meta, service string, progress func(string)) (types.ServiceConfig, string, string, error) {
+func (e *Docker) prepareOneOff(ctx context.Context, p *types.Project, meta Meta, service string, progress func(string)) (types.ServiceConfig, string, string, error) {
 	s, ok := p.Services[service]
 	if !ok {
 		if s, ok = p.DisabledServices[service]; !ok {
@@ -141,14 +140,34 @@ func (e *Engine) prepareOneOff(ctx context.Context, p *types.Project, meta Meta,
 	return s, ref, id, err
 }
 
-func (e *Engine) kill(ctx context.Context, id string) {
+// removeRun removes a one-off container and returns once it is gone. A
+// removal that overlaps the engine's own handling of a kill can be refused
+// as a conflict while the engine is still at it: then it waits for the
+// container to go, and tries once more.
+func (e *Docker) removeRun(ctx context.Context, id string) {
+	opts := client.ContainerRemoveOptions{Force: true, RemoveVolumes: true}
+	_, err := e.api.ContainerRemove(ctx, id, opts)
+	if err == nil || cerrdefs.IsNotFound(err) {
+		return
+	}
+	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	w := e.api.ContainerWait(wctx, id, client.ContainerWaitOptions{Condition: container.WaitConditionRemoved})
+	select {
+	case <-w.Result:
+	case <-w.Error:
+	}
+	_, _ = e.api.ContainerRemove(ctx, id, opts)
+}
+
+func (e *Docker) kill(ctx context.Context, id string) {
 	_, _ = e.api.ContainerKill(context.WithoutCancel(ctx), id, client.ContainerKillOptions{})
 }
 
 // oneOffSpec derives the one-off container from the service: same image,
 // environment, volumes and networks; the given command; the worktree
 // mounted at the working directory; no published ports, no restart.
-func (e *Engine) oneOffSpec(p *types.Project, s types.ServiceConfig, meta Meta, ref, id string, opts RunOptions) (containerSpec, error) {
+func (e *Docker) oneOffSpec(p *types.Project, s types.ServiceConfig, meta Meta, ref, id string, opts RunOptions) (containerSpec, error) {
 	s.Ports = nil
 	s.Restart = ""
 	s.ContainerName = ""

@@ -10,6 +10,7 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/client"
 	"golang.org/x/sync/errgroup"
 )
@@ -28,7 +29,7 @@ type UpOptions struct {
 // every service with a healthcheck is healthy. On an unchanged running stack
 // it changes nothing. Whatever a cancelled Up created carries the project's
 // labels, so the next Up or Down finds it.
-func (e *Engine) Up(ctx context.Context, p *types.Project, meta Meta, opts UpOptions) error {
+func (e *Docker) Up(ctx context.Context, p *types.Project, meta Meta, opts UpOptions) error {
 	if opts.Timeout <= 0 {
 		opts.Timeout = 5 * time.Minute
 	}
@@ -84,7 +85,7 @@ type imageRef struct{ ref, id string }
 
 // serviceContainers maps service name to its existing (non one-off)
 // container of the project.
-func (e *Engine) serviceContainers(ctx context.Context, scope Scope) (map[string]container.Summary, error) {
+func (e *Docker) serviceContainers(ctx context.Context, scope Scope) (map[string]container.Summary, error) {
 	res, err := e.api.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: scope.services()})
 	if err != nil {
 		return nil, fmt.Errorf("listing containers of %s: %w", scope.Project, err)
@@ -98,14 +99,24 @@ func (e *Engine) serviceContainers(ctx context.Context, scope Scope) (map[string
 
 // reconcile makes one service's container match its configuration and run:
 // kept when its config hash and image are unchanged, recreated otherwise.
-func (e *Engine) reconcile(ctx context.Context, p *types.Project, s types.ServiceConfig, meta Meta, img imageRef, old container.Summary, progress func(string)) error {
+func (e *Docker) reconcile(ctx context.Context, p *types.Project, s types.ServiceConfig, meta Meta, img imageRef, old container.Summary, progress func(string)) error {
 	hash, err := configHash(s)
+	if err != nil {
+		return err
+	}
+	spec, err := specFor(p, s, img.ref, meta.containerLabels(s, false, hash, img.id))
 	if err != nil {
 		return err
 	}
 	if old.ID != "" && old.Labels[LabelConfigHash] == hash && old.Labels[LabelImage] == img.id {
 		if old.State == container.StateRunning {
 			return nil
+		}
+		// A process killed between creating the container and connecting
+		// it to its other networks left it short of them (so does a
+		// `docker network disconnect`): it joins every network it lacks.
+		if err := e.connect(ctx, s.Name, old.ID, spec.networks(), old.NetworkSettings); err != nil {
+			return err
 		}
 		progress("starting " + s.Name)
 		return e.start(ctx, s.Name, old.ID)
@@ -116,10 +127,6 @@ func (e *Engine) reconcile(ctx context.Context, p *types.Project, s types.Servic
 			return fmt.Errorf("service %q: removing the outdated container: %w", s.Name, err)
 		}
 	}
-	spec, err := specFor(p, s, img.ref, meta.containerLabels(s, false, hash, img.id))
-	if err != nil {
-		return err
-	}
 	if err := e.createHostPaths(s); err != nil {
 		return err
 	}
@@ -129,16 +136,28 @@ func (e *Engine) reconcile(ctx context.Context, p *types.Project, s types.Servic
 		return fmt.Errorf("service %q: creating container %s: %w", s.Name, spec.create.Name, err)
 	}
 	crashPoint(CrashContainerCreated)
-	for name, ep := range spec.extra {
-		if _, err := e.api.NetworkConnect(ctx, name, client.NetworkConnectOptions{Container: res.ID, EndpointConfig: ep}); err != nil {
-			return fmt.Errorf("service %q: connecting to network %s: %w", s.Name, name, err)
-		}
+	if err := e.connect(ctx, s.Name, res.ID, spec.extra, nil); err != nil {
+		return err
 	}
 	progress("starting " + s.Name)
 	return e.start(ctx, s.Name, res.ID)
 }
 
-func (e *Engine) start(ctx context.Context, service, id string) error {
+// connect joins a container to networks (the engine's API before 1.44
+// takes one network at create), skipping those it is already on.
+func (e *Docker) connect(ctx context.Context, service, id string, nets map[string]*network.EndpointSettings, current *container.NetworkSettingsSummary) error {
+	for name, ep := range nets {
+		if current != nil && current.Networks[name] != nil {
+			continue
+		}
+		if _, err := e.api.NetworkConnect(ctx, name, client.NetworkConnectOptions{Container: id, EndpointConfig: ep}); err != nil {
+			return fmt.Errorf("service %q: connecting to network %s: %w", service, name, err)
+		}
+	}
+	return nil
+}
+
+func (e *Docker) start(ctx context.Context, service, id string) error {
 	if _, err := e.api.ContainerStart(ctx, id, client.ContainerStartOptions{}); err != nil {
 		return fmt.Errorf("service %q: starting: %w%s", service, err, e.logTail(ctx, id, 20))
 	}

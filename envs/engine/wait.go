@@ -17,11 +17,15 @@ import (
 // should not have.
 var ErrUnhealthy = errors.New("service not ready")
 
+// ErrTimedOut means a wait ran past its deadline; the error wraps
+// ErrUnhealthy too when what it waited for was a service.
+var ErrTimedOut = errors.New("timed out")
+
 const pollInterval = 300 * time.Millisecond
 
 // awaitDependencies blocks until each of the service's dependencies meets
 // its depends_on condition.
-func (e *Engine) awaitDependencies(ctx context.Context, p *types.Project, s types.ServiceConfig, started map[string]chan struct{}, deadline time.Time, progress func(string)) error {
+func (e *Docker) awaitDependencies(ctx context.Context, p *types.Project, s types.ServiceConfig, started map[string]chan struct{}, deadline time.Time, progress func(string)) error {
 	for dep, d := range s.DependsOn {
 		ch, ok := started[dep]
 		if !ok {
@@ -58,7 +62,7 @@ func (e *Engine) awaitDependencies(ctx context.Context, p *types.Project, s type
 // awaitHealthy waits until every service with a healthcheck is healthy,
 // reporting how many are, and checks that no service without one has
 // already failed.
-func (e *Engine) awaitHealthy(ctx context.Context, p *types.Project, deadline time.Time, progress func(string)) error {
+func (e *Docker) awaitHealthy(ctx context.Context, p *types.Project, deadline time.Time, progress func(string)) error {
 	var names []string
 	for name, s := range p.Services {
 		if s.HealthCheck != nil && !s.HealthCheck.Disable {
@@ -90,7 +94,7 @@ const (
 // waitFor polls the container until it reaches the wanted state, fails, or
 // the deadline passes. A container without a healthcheck counts as healthy
 // once it runs.
-func (e *Engine) waitFor(ctx context.Context, service, name string, deadline time.Time, w want) error {
+func (e *Docker) waitFor(ctx context.Context, service, name string, deadline time.Time, w want) error {
 	for {
 		res, err := e.api.ContainerInspect(ctx, name, client.ContainerInspectOptions{})
 		if err != nil {
@@ -112,7 +116,7 @@ func (e *Engine) waitFor(ctx context.Context, service, name string, deadline tim
 			if st.Health != nil {
 				why = "health is " + string(st.Health.Status) + lastProbe(st.Health)
 			}
-			return fmt.Errorf("%w: service %q: %s after the timeout; raise timeout_s, or fix the service%s%s", ErrUnhealthy, service, why, e.overloadHint(), e.logTail(ctx, name, 20))
+			return fmt.Errorf("%w (%w): service %q: %s after the timeout; raise timeout_s, or fix the service%s%s", ErrUnhealthy, ErrTimedOut, service, why, e.overloadHint(), e.logTail(ctx, name, 20))
 		}
 		select {
 		case <-ctx.Done():
@@ -124,7 +128,7 @@ func (e *Engine) waitFor(ctx context.Context, service, name string, deadline tim
 }
 
 // checkNotFailed reports a container that exited with a non-zero code.
-func (e *Engine) checkNotFailed(ctx context.Context, service, name string) error {
+func (e *Docker) checkNotFailed(ctx context.Context, service, name string) error {
 	res, err := e.api.ContainerInspect(ctx, name, client.ContainerInspectOptions{})
 	if err != nil {
 		return fmt.Errorf("service %q: %w", service, err)

@@ -42,8 +42,7 @@ func statusBreakdown(ctx context.Context, root string, n int) ([]step, samples, 
 	}
 	scope := engine.Scope{Project: env.Project, Worktree: env.Worktree.Root}
 	names := []string{"envs.Open (CLI only: git worktree, state, engine connect)", "wtenv.yaml (compose.LoadConfig)",
-		"compose file (compose.Load)", "isolate (compose.Isolate)", "list + cgroup memory of every wtenv container (engine.Snapshot)",
-		"inspect this stack's containers (Snapshot.Stack)", "budget view of all stacks (Snapshot.Stacks)",
+		"compose file (compose.Load)", "isolate (compose.Isolate)", "list + cgroup memory of every wtenv container, inspect of this stack's (engine.Snapshot)",
 		"state file read (state.Store.Read)", "host memory (gopsutil mem.VirtualMemory)"}
 	steps := make([]step, len(names))
 	var whole samples
@@ -72,16 +71,9 @@ func statusBreakdown(ctx context.Context, root string, n int) ([]step, samples, 
 			return nil, nil, err
 		}
 		lap()
-		snap, err := eng.Snapshot(ctx)
-		if err != nil {
+		if _, err := eng.Snapshot(ctx, scope); err != nil {
 			return nil, nil, err
 		}
-		lap()
-		if _, err := snap.Stack(ctx, scope, p.ServiceNames()); err != nil {
-			return nil, nil, err
-		}
-		lap()
-		snap.Stacks(ctx)
 		lap()
 		if _, err := store.Read(ctx); err != nil {
 			return nil, nil, err

@@ -3,7 +3,7 @@
 // has its own data and that a named volume keeps it. With UPSTREAM_URL set
 // it forwards /kv/ requests there, which proves service-name DNS on the
 // stack's network. `kv health` is its own healthcheck probe, since the image
-// has nothing but this binary.
+// has nothing but this binary, and `kv exit N` a one-shot job.
 package main
 
 import (
@@ -16,12 +16,18 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 )
 
 func main() {
 	port := env("PORT", "8080")
+	if len(os.Args) > 2 && os.Args[1] == "exit" {
+		// A one-shot service's whole work, for tests: exit with a code.
+		code, _ := strconv.Atoi(os.Args[2])
+		os.Exit(code)
+	}
 	if len(os.Args) > 1 && os.Args[1] == "health" {
 		c := http.Client{Timeout: 2 * time.Second}
 		resp, err := c.Get("http://127.0.0.1:" + port + "/health")
