@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -15,8 +14,15 @@ import (
 	"github.com/wtenv/wtenv/envs/worktree"
 )
 
-// ErrUnbound means the server could not find the worktree it serves.
-var ErrUnbound = errors.New("wtenv serve is not bound to a worktree")
+// ErrUnbound means the server could not find the worktree it serves. It
+// is an envs.ErrNotWorktree too, so its kind is bad_configuration: the fix
+// is where the server is started, as for --worktree naming no worktree.
+var ErrUnbound error = unbound{}
+
+type unbound struct{}
+
+func (unbound) Error() string        { return "wtenv serve is not bound to a worktree" }
+func (unbound) Is(target error) bool { return target == envs.ErrNotWorktree }
 
 // binding is the one worktree a server serves. It is fixed at start by
 // --worktree, else WTENV_WORKTREE, else the current directory when that is

@@ -42,10 +42,10 @@ if getent hosts "$1" >/dev/null; then echo "not ok 2 - $1 of another worktree re
 // environment never reach a tool result or a log; ports bind to loopback;
 // state and logs are the user's alone.
 func TestServerIsConfinedToItsWorktree(t *testing.T) {
-	enginetest.RequireDocker(t)
+	enginetest.Isolate(t)
 	enginetest.LocalImages(t)
 	state := t.TempDir()
-	t.Setenv("WTENV_STATE_DIR", filepath.Join(state, "wtenv"))
+	t.Setenv("WTENV_STATE_DIR", filepath.Join(state, "wtenv")) // made by wtenv, to check its mode
 	files := enginetest.FixtureFiles(t)
 	files["compose.yaml"] = []byte(probeCompose)
 	files["wtenv.yaml"] = []byte("tests:\n  unit:\n    service: checker\n    command: [sh, t/probe.sh]\n    needs: [store]\n    format: tap\n")

@@ -17,6 +17,7 @@ import (
 // worktree comes back as one named failure with its location and message
 // while the other stays green.
 func TestExampleSuitesOverMCP(t *testing.T) {
+	enginetest.Full(t)
 	roots := enginetest.ExampleWorktrees(t, "feature/checkout")
 	a, b := connect(t, roots[0], nil), connect(t, roots[1], nil)
 

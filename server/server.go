@@ -71,7 +71,7 @@ func logCalls(logger *slog.Logger) mcpserver.ToolHandlerMiddleware {
 			case err != nil:
 				logger.Error("tool failed", append(attrs, "error", err)...)
 			case res != nil && res.IsError:
-				logger.Warn("tool returned an error", append(attrs, "message", errorText(res))...)
+				logger.Warn("tool returned an error", append(attrs, "kind", errorKind(res), "message", errorText(res))...)
 			default:
 				logger.Info("tool done", attrs...)
 			}
@@ -87,6 +87,16 @@ func errorText(res *mcp.CallToolResult) string {
 		}
 	}
 	return ""
+}
+
+// errorKind is the kind an error result carries in _meta.
+func errorKind(res *mcp.CallToolResult) string {
+	if res.Meta == nil {
+		return ""
+	}
+	m, _ := res.Meta.AdditionalFields[tools.ErrorMeta].(map[string]any)
+	k, _ := m["kind"].(string)
+	return k
 }
 
 // slogWriter routes the transport's own error log into slog.

@@ -2,7 +2,6 @@ package tools
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
@@ -34,20 +33,18 @@ func (t *Tools) envLogs() server.ServerTool {
 		if args.Tail == 0 {
 			args.Tail = 100
 		}
-		if args.Tail < 1 || args.Tail > maxTail {
-			return stack.Logs{}, "", fmt.Errorf("argument \"tail\" must be between 1 and %d, not %d", maxTail, args.Tail)
-		}
 		env, err := t.bind.Env(ctx, req)
 		if err != nil {
 			return stack.Logs{}, "", err
 		}
-		text, err := env.Logs(ctx, args.Service, args.Tail)
+		logs, err := env.Logs(ctx, args.Service, args.Tail)
 		if err != nil {
 			return stack.Logs{}, "", err
 		}
-		if text == "" {
-			text = "(no log lines)\n"
+		summary := logs.Text
+		if summary == "" {
+			summary = "(no log lines)"
 		}
-		return stack.Logs{Project: env.Project, Service: args.Service, Tail: args.Tail, Text: text}, text, nil
+		return logs, summary, nil
 	})}
 }

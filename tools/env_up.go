@@ -30,9 +30,6 @@ func (t *Tools) envUp() server.ServerTool {
 		mcp.WithOpenWorldHintAnnotation(false),
 	)
 	return server.ServerTool{Tool: tool, Handler: handler(tool, func(ctx context.Context, req mcp.CallToolRequest, args UpArgs) (stack.Stack, string, error) {
-		if err := checkTimeout(args.TimeoutS); err != nil {
-			return stack.Stack{}, "", err
-		}
 		env, err := t.bind.Env(ctx, req)
 		if err != nil {
 			return stack.Stack{}, "", err

@@ -31,9 +31,6 @@ func (t *Tools) suiteTool(name, suite, description string) server.ServerTool {
 		mcp.WithOpenWorldHintAnnotation(false),
 	)
 	return server.ServerTool{Tool: tool, Handler: handler(tool, func(ctx context.Context, req mcp.CallToolRequest, args TestArgs) (runner.TestRun, string, error) {
-		if err := checkTimeout(args.TimeoutS); err != nil {
-			return runner.TestRun{}, "", err
-		}
 		env, err := t.bind.Env(ctx, req)
 		if err != nil {
 			return runner.TestRun{}, "", err

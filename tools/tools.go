@@ -37,27 +37,41 @@ func (t *Tools) All() []server.ServerTool {
 	return []server.ServerTool{t.envUp(), t.envStatus(), t.envLogs(), t.envDown(), t.envList(), t.runUnitTests(), t.runE2ETests()}
 }
 
-// handler adapts a typed function to an MCP handler: arguments are decoded
-// into A (a decoding error names the argument) and checked against the
-// tool's input schema (ranges), the result goes out as
-// structuredContent with a text summary, and an error becomes an isError
-// result whose text is the error's message, which names the next action.
+// handler adapts a typed function to an MCP handler. The call's arguments
+// are checked once, against the tool's input schema, and decoded into A;
+// the result goes out as structuredContent with a text summary. Any error,
+// the arguments' or the handler's, becomes an isError result whose text is
+// the error's message, which names the next action, and whose _meta
+// carries the error's kind (see errorResult).
 func handler[A, R any](tool mcp.Tool, fn func(ctx context.Context, req mcp.CallToolRequest, args A) (R, string, error)) server.ToolHandlerFunc {
-	schema := inputSchema(tool)
+	in := compileInput(tool)
 	return func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 		var args A
-		if err := bindArgs(req, &args); err != nil {
-			return mcp.NewToolResultError(err.Error()), nil
-		}
-		if err := checkSchema(schema, req); err != nil {
-			return mcp.NewToolResultError(err.Error()), nil
+		if err := in.decode(req, &args); err != nil {
+			return errorResult(err), nil
 		}
 		res, summary, err := fn(ctx, req, args)
 		if err != nil {
-			return mcp.NewToolResultError(err.Error()), nil
+			return errorResult(err), nil
 		}
 		return mcp.NewToolResultStructured(res, summary), nil
 	}
+}
+
+// ErrorMeta is the _meta key of an error result's machine-readable part:
+// {"kind": K}, K one of envs' error kinds (invalid_arguments,
+// budget_refused, engine_unreachable, ...), the same the CLI turns into
+// its exit code. A client can act on the kind without parsing the text.
+const ErrorMeta = "dev.wtenv/error"
+
+// errorResult is the isError result for err: its message as text, its
+// kind in _meta.
+func errorResult(err error) *mcp.CallToolResult {
+	res := mcp.NewToolResultError(err.Error())
+	res.Meta = mcp.NewMetaFromMap(map[string]any{
+		ErrorMeta: map[string]any{"kind": string(envs.KindOf(err))},
+	})
+	return res
 }
 
 // progress returns a callback that sends notifications/progress for the

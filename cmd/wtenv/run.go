@@ -9,17 +9,45 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	"github.com/wtenv/wtenv/envs"
 )
 
-// Exit codes, as DESIGN.md fixes them.
+// Exit codes. DESIGN.md fixes 0, 1 (failures, a refusal by the budget and
+// failing tests among them) and 2; the others tell a script what kind of
+// failure it was, from envs.KindOf. The README lists them.
 const (
-	exitOK      = 0
-	exitFailure = 1
-	exitUsage   = 2
+	exitOK          = 0
+	exitFailure     = 1
+	exitUsage       = 2
+	exitConfig      = 3
+	exitUnreachable = 4
+	exitTimedOut    = 124 // as timeout(1)
+	exitInterrupted = 130 // as a shell reports SIGINT
 )
 
 // errUsage marks a command-line mistake: exit code 2.
-var errUsage = errors.New("usage")
+var errUsage = envs.ErrInvalidArguments
+
+// exitCode is the exit code of a command's error.
+func exitCode(err error) int {
+	switch envs.KindOf(err) {
+	case "":
+		return exitOK
+	case envs.KindInvalidArguments, envs.KindUnknownService:
+		return exitUsage
+	case envs.KindConfig:
+		return exitConfig
+	case envs.KindUnreachable:
+		return exitUnreachable
+	case envs.KindTimedOut:
+		return exitTimedOut
+	case envs.KindCancelled:
+		return exitInterrupted
+	default:
+		return exitFailure
+	}
+}
 
 // command is one subcommand: its flags are defined on fs by setup, and run
 // gets the positional arguments.
@@ -83,12 +111,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	if err := action(ctx, pos); err != nil {
 		if errors.Is(err, errUsage) {
-			fmt.Fprintf(stderr, "wtenv %s: %v\n", cmd.name, strings.TrimPrefix(err.Error(), "usage: "))
+			fmt.Fprintf(stderr, "wtenv %s: %v\n", cmd.name, strings.TrimPrefix(err.Error(), errUsage.Error()+": "))
 			fs.Usage()
 			return exitUsage
 		}
 		fmt.Fprintf(stderr, "wtenv %s: %v\n", cmd.name, err)
-		return exitFailure
+		return exitCode(err)
 	}
 	return exitOK
 }
@@ -117,7 +145,9 @@ func usage(w io.Writer) {
 		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w, "\nEvery command takes --worktree DIR (default: the current directory); data commands take --json.")
-	fmt.Fprintln(w, "Exit codes: 0 ok, 1 failure, 2 usage. Run `wtenv <command> -h` for its flags.")
+	fmt.Fprintln(w, "Exit codes: 0 ok, 1 failure (failing tests, a full memory budget, a service that failed), 2 usage,")
+	fmt.Fprintln(w, "3 configuration (no worktree, no or invalid compose file or wtenv.yaml), 4 Docker engine unreachable,")
+	fmt.Fprintln(w, "124 timed out, 130 interrupted. Run `wtenv <command> -h` for its flags.")
 }
 
 // worktreeDir is the directory the command acts on.

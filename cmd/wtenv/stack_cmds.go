@@ -111,12 +111,15 @@ var logsCmd = command{
 				service = args[0]
 			}
 			return withEnv(ctx, g, func(env *envs.Env) error {
-				text, err := env.Logs(ctx, service, *tail)
+				logs, err := env.Logs(ctx, service, *tail)
 				if err != nil {
 					return err
 				}
-				return g.emit(stack.Logs{Project: env.Project, Service: service, Tail: *tail, Text: text}, func(w io.Writer) {
-					io.WriteString(w, text)
+				return g.emit(logs, func(w io.Writer) {
+					if logs.Text == "" {
+						fmt.Fprintln(g.stderr, "wtenv: no log lines")
+					}
+					io.WriteString(w, logs.Text)
 				})
 			})
 		}

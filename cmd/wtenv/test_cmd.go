@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -10,9 +9,6 @@ import (
 	"github.com/wtenv/wtenv/envs"
 	"github.com/wtenv/wtenv/runner"
 )
-
-// errTestsFailed makes `wtenv test` exit 1 after printing the result.
-var errTestsFailed = errors.New("tests failed")
 
 var testCmd = command{
 	name:    "test",
@@ -35,7 +31,7 @@ var testCmd = command{
 					return err
 				}
 				if !run.Passed {
-					return fmt.Errorf("%w: %s (log: %s)", errTestsFailed, run.Counts, run.LogPath)
+					return fmt.Errorf("%w: %s (log: %s)", envs.ErrTestsFailed, run.Counts, run.LogPath)
 				}
 				return nil
 			})
