@@ -5,7 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -19,17 +21,30 @@ import (
 	"github.com/wtenv/wtenv/envs/state"
 )
 
-// The fixture's two services have no memory limits, so before a first
-// measurement each stack needs 2 × budget.DefaultPerService = 512 MiB.
-const fixtureNeed = 2 * budget.DefaultPerService
+// The budget tests must not depend on what other stacks on the engine hold
+// (other tests', other worktrees'): the stacks here declare needs so large
+// (memory.estimate, in tebibytes) that everything else on the engine is
+// lost in the rounding, and the budget is set in the same unit. The
+// arithmetic of every case is tested without Docker (admit_test.go); these
+// run the same path on the real engine.
+const tib = int64(1) << 40
+
+// estimate writes a wtenv.yaml declaring the stack's need.
+func estimate(t *testing.T, root string, need int64) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(root, "wtenv.yaml"), []byte(fmt.Sprintf("memory:\n  estimate: %d\n", need)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
 
 // With room for one stack, the second is refused before anything of it is
-// created, with a message naming the holder; after down it is admitted;
-// a stack whose containers were removed by hand stops counting.
+// created, with a message naming the holder; after down it is admitted.
 func TestBudgetRefusesAdmitsAndReleases(t *testing.T) {
 	roots := enginetest.Worktrees(t, "feature/second")
-	base := heldByOthers(t)
-	t.Setenv(budget.EnvVar, fmt.Sprint(base+fixtureNeed+fixtureNeed/2))
+	t.Setenv(budget.EnvVar, fmt.Sprint(100*tib))
+	for _, r := range roots {
+		estimate(t, r, 60*tib)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	a, b := open(ctx, t, roots[0]), open(ctx, t, roots[1])
@@ -38,7 +53,7 @@ func TestBudgetRefusesAdmitsAndReleases(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := b.Up(ctx, envs.UpOptions{})
-	if !errors.Is(err, budget.ErrRefused) {
+	if !errors.Is(err, budget.ErrRefused) || envs.KindOf(err) != envs.KindBudgetRefused {
 		t.Fatalf("second stack: %v, want a refusal", err)
 	}
 	for _, want := range []string{"memory budget full", a.Project, roots[0], "env_down", "wtenv down --worktree", budget.EnvVar} {
@@ -50,41 +65,36 @@ func TestBudgetRefusesAdmitsAndReleases(t *testing.T) {
 		t.Errorf("a refused stack left %d resources", n)
 	}
 	st, err := a.Status(ctx)
-	if err != nil || st.Budget.LimitBytes != base+fixtureNeed+fixtureNeed/2 || st.Budget.UsedBytes < base+fixtureNeed {
+	if err != nil || st.Budget.LimitBytes != 100*tib || st.Budget.UsedBytes < 60*tib || st.Budget.UsedBytes > 61*tib {
 		t.Errorf("budget in status: %+v %v", st.Budget, err)
 	}
-
-	// Once measured, a's need is its peak, far below the default; shrink
-	// the budget so that b's reservation and a's peak no longer fit
-	// together.
-	peak := peakOf(ctx, t, a.Project)
-	t.Setenv(budget.EnvVar, fmt.Sprint(base+fixtureNeed+peak/2))
+	if e := entryOf(ctx, t, a.Project); e.PeakMemory <= 0 || e.Reserved != 60*tib {
+		t.Errorf("state of the admitted stack: %+v, want a measured peak and its reservation", e)
+	}
 	if _, err := a.Down(ctx, false); err != nil {
 		t.Fatal(err)
 	}
+	if e := entryOf(ctx, t, a.Project); e.Reserved != 0 {
+		t.Errorf("down kept the reservation: %+v", e)
+	}
 	if _, err := b.Up(ctx, envs.UpOptions{}); err != nil {
 		t.Fatalf("after down the next stack is refused: %v", err)
-	}
-	if _, err := a.Up(ctx, envs.UpOptions{}); !errors.Is(err, budget.ErrRefused) {
-		t.Fatalf("a while b holds the budget: %v", err)
-	}
-	removeContainers(ctx, t, b.Project) // as docker rm -f would
-	if _, err := a.Up(ctx, envs.UpOptions{}); err != nil {
-		t.Fatalf("a stack whose containers vanished still counts: %v", err)
 	}
 }
 
 // Ten `wtenv up` processes on ten worktrees at once, with room for three:
 // exactly three are admitted, seven refused with the message, and the
-// memory held never exceeds the budget.
+// reservations held never exceed the budget.
 func TestBudgetIsAtomicAcrossProcesses(t *testing.T) {
 	branches := make([]string, 9)
 	for i := range branches {
 		branches[i] = fmt.Sprintf("agent/%d", i+1)
 	}
 	roots := enginetest.Worktrees(t, branches...)
-	base := heldByOthers(t)
-	limit := base + 3*fixtureNeed + fixtureNeed/2
+	for _, r := range roots {
+		estimate(t, r, 30*tib)
+	}
+	limit := 100 * tib
 	t.Setenv(budget.EnvVar, fmt.Sprint(limit))
 	bin := enginetest.Build(t, "cmd/wtenv", false)
 
@@ -95,18 +105,13 @@ func TestBudgetIsAtomicAcrossProcesses(t *testing.T) {
 	results := make([]outcome, len(roots))
 	var wg sync.WaitGroup
 	for i, root := range roots {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			cmd := exec.Command(bin, "up", "--worktree", root)
 			var stderr bytes.Buffer
 			cmd.Stderr = &stderr
-			err := cmd.Run()
+			_ = cmd.Run()
 			results[i] = outcome{cmd.ProcessState.ExitCode(), stderr.String()}
-			if err != nil && cmd.ProcessState == nil {
-				t.Errorf("running wtenv: %v", err)
-			}
-		}()
+		})
 	}
 	wg.Wait()
 	admitted, refused := 0, 0
@@ -123,60 +128,36 @@ func TestBudgetIsAtomicAcrossProcesses(t *testing.T) {
 	if admitted != 3 || refused != 7 {
 		t.Fatalf("%d admitted and %d refused, want 3 and 7", admitted, refused)
 	}
-	l, err := envs.List(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	var measured int64
+	ctx := context.Background()
 	running := 0
-	for _, s := range l.Stacks {
-		for _, r := range roots {
-			if s.Worktree == r && s.State == stack.StateRunning {
-				running++
-				measured += s.MemoryBytes
-			}
+	var reserved int64
+	for _, r := range roots {
+		st, err := open(ctx, t, r).Status(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.State == stack.StateRunning {
+			running++
+			reserved += entryOf(ctx, t, st.Project).Reserved
 		}
 	}
-	if running != 3 {
-		t.Errorf("%d stacks running, want 3", running)
-	}
-	if measured > limit || l.Budget.UsedBytes > limit {
-		t.Errorf("measured %d, budget used %d, over the limit %d", measured, l.Budget.UsedBytes, limit)
+	if running != 3 || reserved > limit {
+		t.Errorf("%d stacks running holding %d reserved; want 3 within %d", running, reserved, limit)
 	}
 }
 
-// heldByOthers is the memory that stacks already on the engine hold (other
-// tests', other worktrees'): the budgets here are set on top of it. The
-// engine tests run one package at a time (go test -p 1) so it holds still.
-func heldByOthers(t *testing.T) int64 {
+// entryOf reads project's state entry in the test's own state directory.
+func entryOf(ctx context.Context, t *testing.T, project string) state.Project {
 	t.Helper()
-	l, err := envs.List(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return l.Budget.UsedBytes
-}
-
-// peakOf reads the measured peak the state file keeps for project.
-func peakOf(ctx context.Context, t *testing.T, project string) int64 {
-	t.Helper()
-	dir, err := state.DefaultDir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, err := state.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := store.Read(ctx)
+	f, err := enginetest.Store(t).Read(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	p := f.Projects[project]
-	if p == nil || p.PeakMemory <= 0 {
-		t.Fatalf("no measured peak for %s: %+v", project, p)
+	if p == nil {
+		t.Fatalf("no state entry for %s", project)
 	}
-	return p.PeakMemory
+	return *p
 }
 
 // resources counts the containers, networks and volumes of project.
@@ -195,18 +176,4 @@ func resources(ctx context.Context, t *testing.T, project string) int {
 		t.Fatal(err)
 	}
 	return len(cs.Items) + len(ns.Items) + len(vs.Items)
-}
-
-func removeContainers(ctx context.Context, t *testing.T, project string) {
-	t.Helper()
-	api, err := client.New(client.FromEnv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer api.Close()
-	for _, id := range containerIDs(ctx, t, project) {
-		if _, err := api.ContainerRemove(ctx, id, client.ContainerRemoveOptions{Force: true}); err != nil {
-			t.Fatal(err)
-		}
-	}
 }

@@ -14,8 +14,7 @@ import (
 // Failures come back as errors a user can act on: which service, what
 // happened, and its last output.
 func TestUpFailuresNameTheServiceAndShowOutput(t *testing.T) {
-	enginetest.RequireDocker(t)
-	t.Setenv("WTENV_STATE_DIR", t.TempDir())
+	enginetest.Isolate(t)
 	files := enginetest.FixtureFiles(t)
 	cases := []struct {
 		name    string
@@ -103,8 +102,7 @@ func TestUpFailuresNameTheServiceAndShowOutput(t *testing.T) {
 // Problems found before anything runs: no compose file, bad YAML, a key
 // the engine does not implement, no git worktree.
 func TestOpenAndLoadErrors(t *testing.T) {
-	enginetest.RequireDocker(t)
-	t.Setenv("WTENV_STATE_DIR", t.TempDir())
+	enginetest.Isolate(t)
 	ctx := context.Background()
 
 	if _, err := envs.Open(ctx, t.TempDir()); !errors.Is(err, envs.ErrNotWorktree) || !strings.Contains(err.Error(), "--worktree") {

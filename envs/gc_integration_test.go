@@ -9,6 +9,7 @@ import (
 
 	"github.com/wtenv/wtenv/envs"
 	"github.com/wtenv/wtenv/envs/enginetest"
+	"github.com/wtenv/wtenv/envs/identity"
 	"github.com/wtenv/wtenv/envs/stack"
 )
 
@@ -69,6 +70,38 @@ func TestGCRemovesStacksOfDeadWorktrees(t *testing.T) {
 	again, err := envs.GC(ctx, envs.GCOptions{})
 	if err != nil || len(again.Stacks)+len(again.Forgotten) != 0 {
 		t.Errorf("second gc is not a no-op: %+v %v", again, err)
+	}
+}
+
+// A stack made for another machine's worktree (another dev.wtenv.host on a
+// shared engine) is never judged here, though its worktree path does not
+// exist on this machine; its own machine's gc removes it.
+func TestGCLeavesAnotherMachinesStack(t *testing.T) {
+	roots := enginetest.Worktrees(t, "feature/elsewhere")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	here := os.Getenv(identity.MachineEnv)
+	t.Setenv(identity.MachineEnv, here+"-other-machine")
+	theirs := open(ctx, t, roots[1])
+	upBoth(ctx, t, theirs)
+	t.Setenv(identity.MachineEnv, here)
+	if err := os.RemoveAll(roots[1]); err != nil {
+		t.Fatal(err)
+	}
+	r, err := envs.GC(ctx, envs.GCOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Stacks) != 0 || resources(ctx, t, theirs.Project) == 0 {
+		t.Fatalf("gc removed another machine's stack: %+v", r.Stacks)
+	}
+	t.Setenv(identity.MachineEnv, here+"-other-machine")
+	r, err = envs.GC(ctx, envs.GCOptions{})
+	if err != nil || len(r.Stacks) != 1 || r.Stacks[0].Project != theirs.Project {
+		t.Fatalf("its own machine's gc: %+v %v", r.Stacks, err)
+	}
+	if left := enginetest.Leftovers(ctx, t, "dev.wtenv.worktree="+roots[1]); len(left) > 0 {
+		t.Errorf("gc left %v", left)
 	}
 }
 

@@ -15,8 +15,7 @@ import (
 // services use, as compose does, and says which it created; an up of all
 // creates the rest.
 func TestUpOfSomeServicesCreatesOnlyWhatTheyUse(t *testing.T) {
-	enginetest.RequireDocker(t)
-	t.Setenv("WTENV_STATE_DIR", t.TempDir())
+	enginetest.Isolate(t)
 	files := enginetest.FixtureFiles(t)
 	root := enginetest.Repo(t, "select", map[string][]byte{
 		"compose.yaml": []byte(`services:

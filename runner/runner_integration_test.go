@@ -61,9 +61,8 @@ if curl -fsS "$WTENV_FRONT_URL/health" >/dev/null; then echo "ok 1 - front answe
 
 func suiteWorktree(t *testing.T) *envs.Env {
 	t.Helper()
-	enginetest.RequireDocker(t)
+	enginetest.Isolate(t)
 	enginetest.LocalImages(t)
-	t.Setenv("WTENV_STATE_DIR", t.TempDir())
 	files := enginetest.FixtureFiles(t)
 	files["compose.yaml"] = []byte(suitesCompose)
 	files["wtenv.yaml"] = []byte(wtenvYAML)
@@ -139,15 +138,26 @@ func TestTimeoutAndCancelLeaveNoContainer(t *testing.T) {
 		t.Errorf("%d one-off containers left after a timeout", n)
 	}
 
+	// Cancel once the run's container exists. The watcher reports to
+	// the test through a channel: only the test's goroutine may fail it.
 	cctx, ccancel := context.WithCancel(ctx)
+	watched := make(chan error, 1)
 	go func() {
-		for oneOffs(ctx, t, env.Project) == 0 {
+		defer ccancel()
+		for {
+			n, err := countOneOffs(ctx, env.Project)
+			if err != nil || n > 0 {
+				watched <- err
+				return
+			}
 			time.Sleep(100 * time.Millisecond)
 		}
-		ccancel()
 	}()
 	if _, err := runner.Run(cctx, env, "slow", runner.Options{Timeout: time.Minute}); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled run: %v", err)
+	}
+	if err := <-watched; err != nil {
+		t.Fatalf("watching for the run's container: %v", err)
 	}
 	if n := oneOffs(ctx, t, env.Project); n != 0 {
 		t.Errorf("%d one-off containers left after a cancel", n)
@@ -156,14 +166,23 @@ func TestTimeoutAndCancelLeaveNoContainer(t *testing.T) {
 
 func oneOffs(ctx context.Context, t *testing.T, project string) int {
 	t.Helper()
-	api, err := client.New(client.FromEnv)
+	n, err := countOneOffs(ctx, project)
 	if err != nil {
 		t.Fatal(err)
+	}
+	return n
+}
+
+// countOneOffs counts the project's one-off containers.
+func countOneOffs(ctx context.Context, project string) (int, error) {
+	api, err := client.New(client.FromEnv)
+	if err != nil {
+		return 0, err
 	}
 	defer api.Close()
 	res, err := api.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: client.Filters{}.Add("label", "com.docker.compose.project="+project, "com.docker.compose.oneoff=True")})
 	if err != nil {
-		t.Fatal(err)
+		return 0, err
 	}
-	return len(res.Items)
+	return len(res.Items), nil
 }

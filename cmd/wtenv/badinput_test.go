@@ -14,11 +14,11 @@ import (
 
 const baseImage = enginetest.BaseImage
 
-// Bad input of every kind a user or model produces: each ends with exit 1
-// and a message that says what is wrong and what to do next, with no panic
-// and nothing left on the engine.
+// Bad input of every kind a user or model produces: each ends with the
+// exit code of its kind and a message that says what is wrong and what to
+// do next, with no panic and nothing left on the engine.
 func TestBadInputIsAnsweredAndLeavesNothing(t *testing.T) {
-	enginetest.RequireDocker(t)
+	enginetest.Isolate(t)
 	enginetest.LocalImages(t)
 	kvOK := "services:\n  a:\n    image: " + baseImage + "\n    command: [sleep, infinity]\n  b:\n    image: " + baseImage + "\n    command: [sleep, infinity]\n"
 	cases := []struct {
@@ -26,34 +26,35 @@ func TestBadInputIsAnsweredAndLeavesNothing(t *testing.T) {
 		files map[string]string
 		env   []string
 		args  []string
+		code  int
 		want  []string
 	}{
 		{"compose syntax", map[string]string{"compose.yaml": "services:\n  a:\n    image: x\n   bad: [\n"}, nil, nil,
-			[]string{"compose.yaml", "line", "fix the compose file"}},
+			exitConfig, []string{"compose.yaml", "line", "fix the compose file"}},
 		{"unknown dependency", map[string]string{"compose.yaml": "services:\n  a:\n    image: " + baseImage + "\n    depends_on: [nope]\n"}, nil, nil,
-			[]string{"compose.yaml", `undefined service "nope"`, "fix the compose file"}},
+			exitConfig, []string{"compose.yaml", `undefined service "nope"`, "fix the compose file"}},
 		{"dependency cycle", map[string]string{"compose.yaml": "services:\n  a:\n    image: " + baseImage + "\n    depends_on: [b]\n  b:\n    image: " + baseImage + "\n    depends_on: [a]\n"}, nil, nil,
-			[]string{"cycle", "a -> b -> a", "fix the compose file"}},
+			exitConfig, []string{"cycle", "a -> b -> a", "fix the compose file"}},
 		{"unsupported key", map[string]string{"compose.yaml": "services:\n  a:\n    image: " + baseImage + "\n    devices: [\"/dev/null:/dev/null\"]\n"}, nil, nil,
-			[]string{`service "a"`, `"devices"`, "remove it"}},
+			exitConfig, []string{`service "a"`, `"devices"`, "remove it"}},
 		{"invalid wtenv.yaml", map[string]string{"compose.yaml": kvOK, "wtenv.yaml": "tests:\n  unit:\n    service: a\n    comand: [go, test]\n"}, nil, nil,
-			[]string{"wtenv.yaml:4", `unknown key "comand"`, "the keys here are"}},
+			exitConfig, []string{"wtenv.yaml:4", `unknown key "comand"`, "the keys here are"}},
 		{"wtenv.yaml syntax", map[string]string{"compose.yaml": kvOK, "wtenv.yaml": "tests: [1, 2\n"}, nil, nil,
-			[]string{"wtenv.yaml", "fix the YAML syntax"}},
+			exitConfig, []string{"wtenv.yaml", "fix the YAML syntax"}},
 		{"unknown service to up", map[string]string{"compose.yaml": kvOK}, nil, []string{"up", "nope"},
-			[]string{`"nope" is not a service`, "the services are a, b"}},
+			exitUsage, []string{`"nope" is not a service`, "the services are a, b"}},
 		{"unknown service to logs", map[string]string{"compose.yaml": kvOK}, nil, []string{"logs", "nope"},
-			[]string{`"nope" is not a service`, "the services are a, b"}},
+			exitUsage, []string{`"nope" is not a service`, "the services are a, b"}},
 		{"failing build", map[string]string{"compose.yaml": "services:\n  a:\n    build: ./a\n", "a/Dockerfile": "FROM " + baseImage + "\nRUN echo compiling && exit 3\n"}, nil, nil,
-			[]string{`service "a"`, "build failed", "fix the Dockerfile", "compiling"}},
+			exitFailure, []string{`service "a"`, "build failed", "fix the Dockerfile", "compiling"}},
 		// /dev/full answers every write with ENOSPC: a real disk-full error
 		// from the kernel, without filling the machine's disk.
 		{"disk full during build", map[string]string{"compose.yaml": "services:\n  a:\n    build: ./a\n", "a/Dockerfile": "FROM " + baseImage + "\nRUN dd if=/dev/zero of=/dev/full bs=1k count=1\n"}, nil, nil,
-			[]string{"No space left on device", "ran out of disk space", "docker system df"}},
+			exitFailure, []string{"No space left on device", "ran out of disk space", "docker system df"}},
 		{"engine unreachable", map[string]string{"compose.yaml": kvOK}, []string{"DOCKER_HOST=unix:///nonexistent/docker.sock"}, nil,
-			[]string{"engine unreachable", "/nonexistent/docker.sock", "DOCKER_HOST"}},
+			exitUnreachable, []string{"engine unreachable", "/nonexistent/docker.sock", "DOCKER_HOST"}},
 		{"test suite not configured", map[string]string{"compose.yaml": kvOK}, nil, []string{"test", "unit"},
-			[]string{"unit", "wtenv.yaml"}},
+			exitConfig, []string{"unit", "wtenv.yaml"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -71,8 +72,8 @@ func TestBadInputIsAnsweredAndLeavesNothing(t *testing.T) {
 				args = []string{"up"}
 			}
 			p := wtenvBin(ctx, t, tc.env, append(args, "--worktree", wt)...)
-			if p.code != exitFailure {
-				t.Errorf("exit %d, want %d", p.code, exitFailure)
+			if p.code != tc.code {
+				t.Errorf("exit %d, want %d", p.code, tc.code)
 			}
 			for _, w := range tc.want {
 				if !strings.Contains(p.stderr, w) {
@@ -98,8 +99,8 @@ func TestBadInputIsAnsweredAndLeavesNothing(t *testing.T) {
 // spaces and non-ASCII letters, give valid and distinct names; the stacks
 // run side by side and go without a trace.
 func TestOddBranchNamesAndPaths(t *testing.T) {
-	enginetest.RequireDocker(t)
-	t.Setenv("WTENV_STATE_DIR", t.TempDir())
+	enginetest.Full(t)
+	enginetest.Isolate(t)
 	files := enginetest.FixtureFiles(t)
 	repo := filepath.Join(t.TempDir(), "my wörk trée ✓")
 	enginetest.Git(t, filepath.Dir(repo), "init", "-q", "-b", "main", repo)

@@ -5,10 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -55,10 +52,10 @@ func TestTenConcurrentUps(t *testing.T) {
 		}
 		rounds = n
 	}
-	enginetest.RequireDocker(t)
-	t.Setenv("WTENV_STATE_DIR", t.TempDir())
+	enginetest.Full(t)
+	enginetest.Isolate(t)
 	t.Setenv(budget.EnvVar, "20GiB")
-	image := kvImage(t)
+	image := enginetest.KVImage(t)
 	repo := enginetest.Repo(t, "soak", map[string][]byte{"compose.yaml": []byte(fmt.Sprintf(concurrentCompose, image))})
 	var ups, failures, collisions, leaks int
 	var slowest time.Duration
@@ -151,28 +148,4 @@ func serviceOf(st stack.Stack, name string) *stack.Service {
 		}
 	}
 	return nil
-}
-
-// kvImage builds the fixture server into an image of the test's own, with
-// a label its cleanup removes it by.
-func kvImage(t *testing.T) string {
-	t.Helper()
-	dir := t.TempDir()
-	bin, err := os.ReadFile(enginetest.KVBinary(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "kv"), bin, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(enginetest.FixtureDockerfile), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	tag := fmt.Sprintf("wtenv-test-kv:%d", time.Now().UnixNano())
-	label := "dev.wtenv.test=" + strings.ReplaceAll(tag, ":", "-")
-	if out, err := exec.Command("docker", "build", "-q", "-t", tag, "--label", label, dir).CombinedOutput(); err != nil {
-		t.Fatalf("docker build: %v\n%s", err, out)
-	}
-	t.Cleanup(func() { _ = exec.Command("docker", "image", "rm", "-f", tag).Run() })
-	return tag
 }

@@ -18,9 +18,9 @@ import (
 // shop at once, distinct ports, isolation proven, both suites green in both
 // worktrees, and nothing left behind.
 func TestDemo(t *testing.T) {
-	enginetest.RequireDocker(t)
+	enginetest.Full(t)
+	enginetest.Isolate(t)
 	enginetest.LocalImages(t)
-	t.Setenv("WTENV_STATE_DIR", t.TempDir())
 	code, out, stderr := cli(t, "demo")
 	if code != exitOK {
 		t.Fatalf("demo: exit %d\n%s\n%s", code, out, tail(stderr, 40))
@@ -73,6 +73,7 @@ func TestDemo(t *testing.T) {
 // wtenv test runs the example's suites through the CLI: exit 0 when green,
 // 1 with the failure named when a test breaks.
 func TestCLITestCommandOnTheExample(t *testing.T) {
+	enginetest.Full(t)
 	root := enginetest.ExampleWorktrees(t)[0]
 	code, out, stderr := cli(t, "test", "e2e", "--json", "--worktree", root)
 	var run runner.TestRun

@@ -64,15 +64,7 @@ func statusOf(ctx context.Context, t *testing.T, wt string) stack.Stack {
 // stateOf reads the state file's entries (the test's own state directory).
 func stateOf(ctx context.Context, t *testing.T) map[string]*state.Project {
 	t.Helper()
-	dir, err := state.DefaultDir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, err := state.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := store.Read(ctx)
+	f, err := enginetest.Store(t).Read(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,6 +21,7 @@ const restartEnv = "WTENV_TEST_ENGINE_RESTART"
 // service with a restart policy is back, the one without has exited, so
 // the stack is partial) and the next up brings the stack back to healthy.
 func TestEngineRestart(t *testing.T) {
+	enginetest.Full(t)
 	restart := os.Getenv(restartEnv)
 	if restart == "" {
 		t.Skipf("set %s to a command that restarts the engine (.ci/run uses .ci/restart-engine); it stops every container on the engine", restartEnv)

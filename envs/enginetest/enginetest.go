@@ -61,7 +61,9 @@ func Build(t testing.TB, pkg string, static bool) string {
 	}
 	path := filepath.Join(dir, filepath.Base(pkg))
 	_, self, _, _ := runtime.Caller(0)
-	cmd := exec.Command("go", "build", "-trimpath", "-o", path, "./"+pkg)
+	// No -trimpath: the build then shares go's cache with the test
+	// binaries, which compiled the same packages already.
+	cmd := exec.Command("go", "build", "-o", path, "./"+pkg)
 	cmd.Dir = filepath.Join(filepath.Dir(self), "..", "..")
 	cmd.Env = os.Environ()
 	if static {
@@ -176,9 +178,22 @@ func removeLabelled(ctx context.Context, t testing.TB, api *client.Client, label
 	}
 	if is, err := api.ImageList(ctx, client.ImageListOptions{Filters: f}); err == nil {
 		for _, im := range is.Items {
-			if _, err := api.ImageRemove(ctx, im.ID, client.ImageRemoveOptions{Force: true, PruneChildren: true}); err != nil {
+			if _, err := api.ImageRemove(ctx, im.ID, client.ImageRemoveOptions{Force: true}); err != nil {
 				t.Logf("cleanup: image %s: %v", im.ID, err)
 			}
 		}
+	}
+}
+
+// FullEnv is the switch of the full test tier: crash points, concurrency
+// rounds, the engine restart, builds of the example product, the demo.
+// The README's test command runs without it; .ci/run runs both.
+const FullEnv = "WTENV_TEST_FULL"
+
+// Full skips the test unless the full tier runs (WTENV_TEST_FULL=1).
+func Full(t testing.TB) {
+	t.Helper()
+	if os.Getenv(FullEnv) != "1" {
+		t.Skipf("full tier: set %s=1 to run it", FullEnv)
 	}
 }

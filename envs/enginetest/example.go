@@ -12,9 +12,8 @@ import (
 // branch, with the local images selected when no registry is reachable.
 func ExampleWorktrees(t testing.TB, branches ...string) []string {
 	t.Helper()
-	RequireDocker(t)
+	Isolate(t)
 	LocalImages(t)
-	t.Setenv("WTENV_STATE_DIR", t.TempDir())
 	_, self, _, _ := runtime.Caller(0)
 	src := filepath.Join(filepath.Dir(self), "..", "..", "examples", "shop")
 	files := map[string][]byte{}

@@ -2,6 +2,8 @@ package enginetest
 
 import (
 	"os"
+	"os/exec"
+	"path/filepath"
 	"testing"
 )
 
@@ -58,18 +60,42 @@ func FixtureFiles(t testing.TB) map[string][]byte {
 	}
 }
 
-// Worktrees is the usual start of an engine test: it requires Docker, gives
-// the test its own state directory, makes the fixture repository (on main)
+// Worktrees is the usual start of an engine test: it requires Docker,
+// isolates the test (Isolate), makes the fixture repository (on main)
 // with one linked worktree per extra branch, and removes everything they
 // create when the test ends. It returns the worktree roots, main first.
 func Worktrees(t testing.TB, branches ...string) []string {
 	t.Helper()
-	RequireDocker(t)
-	t.Setenv("WTENV_STATE_DIR", t.TempDir())
+	Isolate(t)
 	roots := []string{Repo(t, "shop", FixtureFiles(t))}
 	for _, b := range branches {
 		roots = append(roots, Worktree(t, roots[0], b))
 	}
 	Cleanup(t, roots...)
 	return roots
+}
+
+// KVImage builds the fixture service into an image of its own, tagged
+// uniquely and removed when the test ends, for compose files that name an
+// image rather than build one.
+func KVImage(t testing.TB) string {
+	t.Helper()
+	RequireDocker(t)
+	dir := t.TempDir()
+	bin, err := os.ReadFile(KVBinary(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "kv"), bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(FixtureDockerfile), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tag := "wtenv-test-kv:" + randomHex(8)
+	if out, err := exec.Command("docker", "build", "-q", "-t", tag, "--label", "dev.wtenv.test=kv", dir).CombinedOutput(); err != nil {
+		t.Fatalf("docker build: %v\n%s", err, out)
+	}
+	t.Cleanup(func() { _ = exec.Command("docker", "image", "rm", "-f", tag).Run() })
+	return tag
 }

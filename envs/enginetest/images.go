@@ -1,7 +1,6 @@
 package enginetest
 
 import (
-	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
@@ -10,24 +9,28 @@ import (
 	"testing"
 )
 
-var imagesOnce sync.Once
+var (
+	imagesOnce sync.Once
+	imagesOut  []byte
+	imagesErr  error
+)
 
-// LocalImages makes sure the local stand-ins for registry images exist
+// LocalImages requires Docker, then makes sure the local stand-ins for registry images exist
 // (images/build.sh, a no-op when they do) and returns the variables that
 // select them in compose files written like the example's
 // (POSTGRES_IMAGE=…, REDIS_IMAGE=…, GO_IMAGE=…), after setting them in the
 // test's environment. BaseImage is always among what it provides.
 func LocalImages(t testing.TB) map[string]string {
 	t.Helper()
+	RequireDocker(t)
 	_, self, _, _ := runtime.Caller(0)
 	script := filepath.Join(filepath.Dir(self), "..", "..", "images", "build.sh")
-	var err error
-	var out []byte
+	// Every caller gets the one build's outcome, a failure included.
 	imagesOnce.Do(func() {
-		out, err = exec.Command("bash", script).CombinedOutput()
+		imagesOut, imagesErr = exec.Command("bash", script).CombinedOutput()
 	})
-	if err != nil {
-		t.Fatalf("images/build.sh: %v\n%s", err, out)
+	if imagesErr != nil {
+		t.Fatalf("images/build.sh: %v\n%s", imagesErr, imagesOut)
 	}
 	env, err := exec.Command("bash", script, "--print-env").Output()
 	if err != nil {
@@ -37,11 +40,7 @@ func LocalImages(t testing.TB) map[string]string {
 	for _, line := range strings.Split(strings.TrimSpace(string(env)), "\n") {
 		if k, v, ok := strings.Cut(line, "="); ok {
 			vars[k] = v
-			if tt, ok := t.(interface{ Setenv(string, string) }); ok {
-				tt.Setenv(k, v)
-			} else {
-				os.Setenv(k, v)
-			}
+			t.Setenv(k, v)
 		}
 	}
 	return vars
