@@ -40,7 +40,7 @@ func estimate(t *testing.T, root string, need int64) {
 // With room for one stack, the second is refused before anything of it is
 // created, with a message naming the holder; after down it is admitted.
 func TestBudgetRefusesAdmitsAndReleases(t *testing.T) {
-	roots := enginetest.Worktrees(t, "feature/second")
+	roots := enginetest.ImageWorktrees(t, "feature/second")
 	t.Setenv(budget.EnvVar, fmt.Sprint(100*tib))
 	for _, r := range roots {
 		estimate(t, r, 60*tib)
@@ -90,7 +90,7 @@ func TestBudgetIsAtomicAcrossProcesses(t *testing.T) {
 	for i := range branches {
 		branches[i] = fmt.Sprintf("agent/%d", i+1)
 	}
-	roots := enginetest.Worktrees(t, branches...)
+	roots := enginetest.ImageWorktrees(t, branches...)
 	for _, r := range roots {
 		estimate(t, r, 30*tib)
 	}

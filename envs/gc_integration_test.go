@@ -18,7 +18,7 @@ import (
 // live worktree's stack alone. The serve-time pass takes only the deleted
 // one.
 func TestGCRemovesStacksOfDeadWorktrees(t *testing.T) {
-	roots := enginetest.Worktrees(t, "feature/gone", "feature/unlinked")
+	roots := enginetest.ImageWorktrees(t, "feature/gone", "feature/unlinked")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	keep, gone, unlinked := open(ctx, t, roots[0]), open(ctx, t, roots[1]), open(ctx, t, roots[2])
@@ -77,7 +77,7 @@ func TestGCRemovesStacksOfDeadWorktrees(t *testing.T) {
 // shared engine) is never judged here, though its worktree path does not
 // exist on this machine; its own machine's gc removes it.
 func TestGCLeavesAnotherMachinesStack(t *testing.T) {
-	roots := enginetest.Worktrees(t, "feature/elsewhere")
+	roots := enginetest.ImageWorktrees(t, "feature/elsewhere")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	here := os.Getenv(identity.MachineEnv)

@@ -174,6 +174,16 @@ func TestTwoServersTwoWorktreesOverStdio(t *testing.T) {
 	if st.State != stack.StateAbsent {
 		t.Errorf("after env_down: %s", st.State)
 	}
+	// No lines: env_logs and `wtenv logs --json` return the one JSON.
+	var toolLogs, cliLogs stack.Logs
+	a.call(t, "env_logs", nil, &toolLogs)
+	out, err := exec.Command(wtenvBinary(t), "logs", "--json", "--worktree", repo).Output()
+	if err != nil || json.Unmarshal(out, &cliLogs) != nil {
+		t.Fatalf("wtenv logs --json: %v\n%s", err, out)
+	}
+	if toolLogs != cliLogs || toolLogs.Text != "" {
+		t.Errorf("env_logs gave %+v, wtenv logs --json %+v; want the same, with no text", toolLogs, cliLogs)
+	}
 	b.call(t, "env_down", map[string]any{"purge": true}, &d)
 }
 

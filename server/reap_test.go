@@ -14,7 +14,7 @@ import (
 // A server starting up removes, unasked, the stack of a worktree whose
 // directory was deleted while it ran, and says so in its log.
 func TestServeReapsStacksOfDeletedWorktrees(t *testing.T) {
-	roots := enginetest.Worktrees(t, "feature/deleted")
+	roots := enginetest.ImageWorktrees(t, "feature/deleted")
 	gone := connect(t, roots[1], nil)
 	var st stack.Stack
 	gone.call(t, "env_up", nil, &st)

@@ -100,7 +100,7 @@ func TestCrashMidUpConverges(t *testing.T) {
 // finds and removes it.
 func TestGCCollectsAStackWithOnlyANetwork(t *testing.T) {
 	enginetest.Full(t)
-	roots := enginetest.Worktrees(t, "feature/net-only")
+	roots := enginetest.ImageWorktrees(t, "feature/net-only")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	wt := roots[1]

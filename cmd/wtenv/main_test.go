@@ -44,7 +44,7 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 // A user's session: up, status, logs, ls and down in two worktrees through
 // the CLI, with --json shapes on stdout and progress on stderr.
 func TestCLIUpStatusLogsDownInTwoWorktrees(t *testing.T) {
-	roots := enginetest.Worktrees(t, "feature/cli")
+	roots := enginetest.ImageWorktrees(t, "feature/cli")
 	repo, other := roots[0], roots[1]
 
 	stacks := map[string]stack.Stack{}

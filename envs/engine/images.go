@@ -87,17 +87,23 @@ func (e *Docker) ensureImage(ctx context.Context, p *types.Project, s types.Serv
 	}
 	progress("pulling " + s.Image)
 	if err := e.pull(ctx, s.Image); err != nil {
-		if ctx.Err() != nil {
-			// Cancelled or out of time: not a missing image.
-			return "", "", fmt.Errorf("service %q: pulling %s: %w", s.Name, s.Image, context.Cause(ctx))
-		}
-		if id != "" {
+		if id != "" && ctx.Err() == nil {
 			return s.Image, id, nil // pull_policy always, but the local copy will do when no registry answers
 		}
-		return "", "", fmt.Errorf("%w: service %q: image %q is not on the engine and could not be pulled (%w); build it or load it locally (docker build -t %s …, or docker load)", ErrImage, s.Name, s.Image, err, s.Image)
+		return "", "", pullFailed(ctx, s.Name, s.Image, err)
 	}
 	id, err = e.imageID(ctx, s.Image)
 	return s.Image, id, err
+}
+
+// pullFailed is the error of a pull that failed: a cancellation or timeout
+// of the caller's when that is why (the image may well exist), else
+// ErrImage with the engine's reason and what to do.
+func pullFailed(ctx context.Context, service, image string, err error) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("service %q: pulling %s: %w", service, image, context.Cause(ctx))
+	}
+	return fmt.Errorf("%w: service %q: image %q is not on the engine and could not be pulled (%w); build it or load it locally (docker build -t %s …, or docker load)", ErrImage, service, image, err, image)
 }
 
 func (e *Docker) pull(ctx context.Context, ref string) error {

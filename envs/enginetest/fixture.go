@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -67,7 +68,22 @@ func FixtureFiles(t testing.TB) map[string][]byte {
 func Worktrees(t testing.TB, branches ...string) []string {
 	t.Helper()
 	Isolate(t)
-	roots := []string{Repo(t, "shop", FixtureFiles(t))}
+	return worktrees(t, FixtureFiles(t), branches)
+}
+
+// ImageWorktrees is Worktrees with the fixture's services run from an
+// image built once for the test, for tests about something other than
+// builds: a stack then comes up in a few seconds.
+func ImageWorktrees(t testing.TB, branches ...string) []string {
+	t.Helper()
+	Isolate(t)
+	compose := strings.ReplaceAll(FixtureCompose, "    build: ./kv\n", "    image: "+KVImage(t)+"\n    pull_policy: never\n")
+	return worktrees(t, map[string][]byte{"compose.yaml": []byte(compose)}, branches)
+}
+
+func worktrees(t testing.TB, files map[string][]byte, branches []string) []string {
+	t.Helper()
+	roots := []string{Repo(t, "shop", files)}
 	for _, b := range branches {
 		roots = append(roots, Worktree(t, roots[0], b))
 	}

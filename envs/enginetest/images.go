@@ -9,29 +9,30 @@ import (
 	"testing"
 )
 
-var (
-	imagesOnce sync.Once
-	imagesOut  []byte
-	imagesErr  error
-)
+// buildImages runs images/build.sh once per test process; every caller
+// gets that one run's outcome, a failure included.
+var buildImages = sync.OnceValues(func() ([]byte, error) {
+	return exec.Command("bash", imagesScript()).CombinedOutput()
+})
 
-// LocalImages requires Docker, then makes sure the local stand-ins for registry images exist
-// (images/build.sh, a no-op when they do) and returns the variables that
-// select them in compose files written like the example's
-// (POSTGRES_IMAGE=…, REDIS_IMAGE=…, GO_IMAGE=…), after setting them in the
-// test's environment. BaseImage is always among what it provides.
+func imagesScript() string {
+	_, self, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(self), "..", "..", "images", "build.sh")
+}
+
+// LocalImages requires Docker, then makes sure the local stand-ins for
+// registry images exist (images/build.sh, a no-op when they do) and
+// returns the variables that select them in compose files written like
+// the example's (POSTGRES_IMAGE=…, REDIS_IMAGE=…, GO_IMAGE=…), after
+// setting them in the test's environment. BaseImage is always among what
+// it provides.
 func LocalImages(t testing.TB) map[string]string {
 	t.Helper()
 	RequireDocker(t)
-	_, self, _, _ := runtime.Caller(0)
-	script := filepath.Join(filepath.Dir(self), "..", "..", "images", "build.sh")
-	// Every caller gets the one build's outcome, a failure included.
-	imagesOnce.Do(func() {
-		imagesOut, imagesErr = exec.Command("bash", script).CombinedOutput()
-	})
-	if imagesErr != nil {
-		t.Fatalf("images/build.sh: %v\n%s", imagesErr, imagesOut)
+	if out, err := buildImages(); err != nil {
+		t.Fatalf("images/build.sh: %v\n%s", err, out)
 	}
+	script := imagesScript()
 	env, err := exec.Command("bash", script, "--print-env").Output()
 	if err != nil {
 		t.Fatalf("images/build.sh --print-env: %v", err)
