@@ -9,10 +9,10 @@ import (
 
 // PublishedPorts maps every host port that a container on the engine
 // publishes now, wtenv's or not, to the stack that publishes it (its
-// project and worktree labels, empty for containers wtenv did not make). One list call, no inspect, so
-// port assignment stays cheap. On a remote engine it is the only view of
-// which ports are taken there; locally it also catches ports the engine
-// forwards without a listening proxy.
+// project and worktree labels, empty for containers wtenv did not make).
+// One list call, no inspect, so port assignment stays cheap. On a remote
+// engine it is the only view of which ports are taken there; locally it
+// also catches ports the engine forwards without a listening proxy.
 func (e *Docker) PublishedPorts(ctx context.Context) (map[int]Scope, error) {
 	res, err := e.api.ContainerList(ctx, client.ContainerListOptions{})
 	if err != nil {
