@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/compose-spec/compose-go/v2/types"
-	cerrdefs "github.com/containerd/errdefs"
 	"github.com/moby/moby/api/pkg/stdcopy"
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/mount"
@@ -62,12 +61,20 @@ func (e *Docker) RunOneOff(ctx context.Context, p *types.Project, meta Meta, opt
 	if opts.Timeout > 0 {
 		spec.create.Config.Labels[LabelDeadline] = time.Now().Add(opts.Timeout).UTC().Format(time.RFC3339)
 	}
-	res, err := e.api.ContainerCreate(ctx, spec.create)
+	// The create is not cancelled with ctx: a cancel while the engine
+	// creates the container would leave one whose ID the run never
+	// learnt, and so could not remove. It is checked right after.
+	cctx, ccancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	res, err := e.api.ContainerCreate(cctx, spec.create)
+	ccancel()
 	if err != nil {
 		return -1, fmt.Errorf("service %q: creating one-off container: %w", s.Name, err)
 	}
 	// Removal must happen even when ctx is cancelled or timed out.
 	defer e.removeRun(context.WithoutCancel(ctx), res.ID)
+	if err := ctx.Err(); err != nil {
+		return -1, err
+	}
 	if err := e.connect(ctx, s.Name, res.ID, spec.extra, nil); err != nil {
 		return -1, err
 	}
@@ -140,24 +147,10 @@ func (e *Docker) prepareOneOff(ctx context.Context, p *types.Project, meta Meta,
 	return s, ref, id, err
 }
 
-// removeRun removes a one-off container and returns once it is gone. A
-// removal that overlaps the engine's own handling of a kill can be refused
-// as a conflict while the engine is still at it: then it waits for the
-// container to go, and tries once more.
+// removeRun removes a one-off container with its anonymous volumes,
+// however its run ended.
 func (e *Docker) removeRun(ctx context.Context, id string) {
-	opts := client.ContainerRemoveOptions{Force: true, RemoveVolumes: true}
-	_, err := e.api.ContainerRemove(ctx, id, opts)
-	if err == nil || cerrdefs.IsNotFound(err) {
-		return
-	}
-	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	w := e.api.ContainerWait(wctx, id, client.ContainerWaitOptions{Condition: container.WaitConditionRemoved})
-	select {
-	case <-w.Result:
-	case <-w.Error:
-	}
-	_, _ = e.api.ContainerRemove(ctx, id, opts)
+	_, _ = e.api.ContainerRemove(ctx, id, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
 }
 
 func (e *Docker) kill(ctx context.Context, id string) {
