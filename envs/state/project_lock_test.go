@@ -1,10 +1,13 @@
 package state
 
 import (
+	"bufio"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"testing"
+	"time"
 )
 
 // Busy tells whether some process holds a project's lock, and stops
@@ -29,18 +32,24 @@ func TestBusyFollowsTheLockHolder(t *testing.T) {
 		t.Error("busy after unlock")
 	}
 
-	// Another process takes the lock and is killed with SIGKILL.
-	// flock(1) from util-linux; -o keeps the lock in flock itself, not in
-	// the sleep it runs.
-	holder := exec.Command("flock", "-o", s.projectLockPath("shop-main-1a2b"), "sleep", "60")
+	// Another process takes the lock and is killed with SIGKILL. It is
+	// this test binary, run as holdLock: one process, no child that could
+	// share the lock's descriptor for a moment.
+	holder := exec.Command(os.Args[0], "-test.run=^TestHoldLock$")
+	holder.Env = append(os.Environ(), holdLockEnv+"="+s.Dir)
+	out, err := holder.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := holder.Start(); err != nil {
-		t.Fatalf("flock(1) holds the lock from another process: %v", err)
+		t.Fatal(err)
 	}
 	defer holder.Process.Kill()
-	for !s.Busy("shop-main-1a2b") {
-		if holder.ProcessState != nil {
-			t.Fatal("the holder exited")
-		}
+	if line, err := bufio.NewReader(out).ReadString('\n'); err != nil || line != "locked\n" {
+		t.Fatalf("the holder did not lock: %q %v", line, err)
+	}
+	if !s.Busy("shop-main-1a2b") {
+		t.Fatal("not busy while another process holds the lock")
 	}
 	if err := holder.Process.Signal(os.Kill); err != nil {
 		t.Fatal(err)
@@ -53,4 +62,26 @@ func TestBusyFollowsTheLockHolder(t *testing.T) {
 	if _, err := os.Stat(s.projectLockPath("shop-main-1a2b")); !os.IsNotExist(err) {
 		t.Errorf("lock file left after ForgetProject: %v", err)
 	}
+}
+
+// holdLockEnv makes TestHoldLock take the project's lock in the state
+// directory it names and hold it until killed.
+const holdLockEnv = "WTENV_TEST_HOLD_LOCK"
+
+// TestHoldLock is the other process of TestBusyFollowsTheLockHolder; run
+// on its own, it does nothing.
+func TestHoldLock(t *testing.T) {
+	dir := os.Getenv(holdLockEnv)
+	if dir == "" {
+		return
+	}
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.LockProject(context.Background(), "shop-main-1a2b"); err != nil {
+		t.Fatal(err)
+	}
+	fmt.Println("locked")
+	time.Sleep(time.Minute)
 }
