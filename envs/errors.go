@@ -21,7 +21,6 @@ var (
 	ErrUnreachable = engine.ErrUnreachable
 	ErrImage       = engine.ErrImage
 	ErrUnhealthy   = engine.ErrUnhealthy
-	ErrTimedOut    = engine.ErrTimedOut
 	ErrRefused     = budget.ErrRefused
 	// ErrUnknownService means a service name the compose file lacks.
 	ErrUnknownService = errors.New("unknown service")

@@ -23,7 +23,6 @@ type fakeEngine struct {
 	onSnapshot func()
 	// calls records the verbs that change the engine, in order.
 	calls []string
-	upErr error
 }
 
 func newFake() *fakeEngine {
@@ -65,9 +64,6 @@ func (f *fakeEngine) Up(_ context.Context, p *types.Project, meta engine.Meta, _
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, "up "+meta.Project)
-	if f.upErr != nil {
-		return f.upErr
-	}
 	for _, name := range p.ServiceNames() {
 		f.containers = append(f.containers, engine.Container{
 			ID: meta.Project + "-" + name, Name: meta.Project + "-" + name + "-1",
