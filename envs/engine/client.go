@@ -30,6 +30,10 @@ type Docker struct {
 
 	memMu    sync.Mutex
 	memTotal int64
+
+	// buildKitProbe is whether the engine offers BuildKit, probed on the
+	// first build.
+	buildKitProbe buildKitProbe
 }
 
 // New connects to the engine that DOCKER_HOST, else DOCKER_CONTEXT or the

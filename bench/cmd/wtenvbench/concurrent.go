@@ -250,8 +250,7 @@ func (b *bench) projects(ctx context.Context) ([]string, error) {
 
 // staleImages names the worktrees whose built images are missing or differ
 // from the A/B worktree's, which round 0 rebuilt from the current example.
-// The classic builder's cache gives an unchanged context the same image
-// ID, so equal IDs mean current images; wtenv itself only checks the tag.
+// The builder's cache gives an unchanged context the same image ID, so equal IDs mean current images; wtenv itself only checks the tag.
 func (b *bench) staleImages(ctx context.Context, projects []string) (map[string]bool, error) {
 	main, err := envs.Open(ctx, b.shop)
 	if err != nil {
