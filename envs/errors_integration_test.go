@@ -115,7 +115,7 @@ func TestOpenAndLoadErrors(t *testing.T) {
 	}{
 		{"no compose file", "README.md", "hello", envs.ErrNoCompose, []string{"add compose.yaml", "wtenv.yaml"}},
 		{"syntax error", "compose.yaml", "services:\n  app:\n    image: x\n   bad: [\n", nil, []string{"compose.yaml", "line"}},
-		{"unsupported key", "compose.yaml", "services:\n  app:\n    image: x\n    devices: [\"/dev/null:/dev/null\"]\n", envs.ErrUnsupported, []string{`service "app"`, `"devices"`}},
+		{"unsupported key", "compose.yaml", "services:\n  app:\n    image: x\n    gpus: all\n", envs.ErrUnsupported, []string{`service "app"`, `"gpus"`}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

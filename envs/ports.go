@@ -3,6 +3,7 @@ package envs
 import (
 	"context"
 	"os"
+	"slices"
 
 	"github.com/wtenv/wtenv/envs/compose"
 	"github.com/wtenv/wtenv/envs/engine"
@@ -21,7 +22,7 @@ func (e *Env) assignPorts(ctx context.Context, refs []compose.PortRef) ([]int, e
 	}
 	udp := false
 	for _, ref := range refs {
-		udp = udp || ref.Protocol == "udp"
+		udp = udp || slices.Contains(ref.Protocols, "udp")
 	}
 	published, err := e.engine.PublishedPorts(ctx)
 	if err != nil {

@@ -50,7 +50,7 @@ func TestAssignPortsOnARemoteEngine(t *testing.T) {
 	eng, store := newFake(), tempStore(t)
 	eng.host = remote
 	e := fakeWorktree(t, eng, store, "main", "api")
-	refs := []compose.PortRef{{Protocol: "tcp"}, {Protocol: "tcp"}}
+	refs := []compose.PortRef{{Protocols: []string{"tcp"}}, {Protocols: []string{"tcp"}}}
 	first, err := e.assignPorts(context.Background(), refs)
 	if err != nil {
 		t.Fatal(err)

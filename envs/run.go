@@ -31,8 +31,12 @@ func (e *Env) oneOffProject(ctx context.Context, service string) (*types.Project
 	if err != nil {
 		return nil, err
 	}
+	cfg, err := e.Config()
+	if err != nil {
+		return nil, err
+	}
 	if s, ok := p.DisabledServices[service]; ok {
-		if err := compose.CheckService(s); err != nil {
+		if err := compose.CheckService(s, cfg); err != nil {
 			return nil, err
 		}
 	}

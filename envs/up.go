@@ -29,7 +29,7 @@ func (e *Env) Up(ctx context.Context, opts UpOptions) (stack.Stack, error) {
 		return stack.Stack{}, err
 	}
 	defer unlock()
-	p, warnings, err := e.load(ctx)
+	p, isolated, err := e.load(ctx)
 	if err != nil {
 		return stack.Stack{}, err
 	}
@@ -53,34 +53,31 @@ func (e *Env) Up(ctx context.Context, opts UpOptions) (stack.Stack, error) {
 		return stack.Stack{}, err
 	}
 	st, err := e.status(ctx, p)
-	st.Warnings = warnings
+	st.Warnings = isolated.Warnings
 	return st, err
 }
 
 // load reads the compose project, rejects what the engine cannot run, and
 // isolates it: project name, host ports from the project's block,
 // container names, network and volume names.
-func (e *Env) load(ctx context.Context) (*types.Project, []string, error) {
+func (e *Env) load(ctx context.Context) (*types.Project, compose.Result, error) {
 	cfg, err := e.Config()
 	if err != nil {
-		return nil, nil, err
+		return nil, compose.Result{}, err
 	}
 	p, err := compose.Load(ctx, e.Worktree.Root, cfg, e.Project)
 	if err != nil {
-		return nil, nil, err
+		return nil, compose.Result{}, err
 	}
-	if err := compose.Check(p); err != nil {
-		return nil, nil, err
+	if err := compose.Check(p, cfg); err != nil {
+		return nil, compose.Result{}, err
 	}
 	hostPorts, err := e.assignPorts(ctx, compose.Published(p))
 	if err != nil {
-		return nil, nil, err
+		return nil, compose.Result{}, err
 	}
-	res, err := compose.Isolate(p, e.Project, hostPorts)
-	if err != nil {
-		return nil, nil, err
-	}
-	return p, res.Warnings, nil
+	res, err := compose.Isolate(p, e.Project, hostPorts, e.Worktree.Root)
+	return p, res, err
 }
 
 func (e *Env) meta(p *types.Project) engine.Meta {
@@ -89,6 +86,7 @@ func (e *Env) meta(p *types.Project) engine.Meta {
 		Worktree:    e.Worktree.Root,
 		Branch:      e.Worktree.Branch,
 		ConfigFiles: strings.Join(p.ComposeFiles, ","),
+		ProjectDir:  p.WorkingDir,
 		Version:     Version,
 		Host:        e.machine,
 	}
@@ -103,7 +101,7 @@ func (e *Env) Status(ctx context.Context) (stack.Stack, error) {
 	if err == nil {
 		// The rewrites do not depend on the ports, so the warnings come
 		// from isolating a copy with placeholder ones.
-		if res, err := compose.Isolate(p, e.Project, make([]int, len(compose.Published(p)))); err == nil {
+		if res, err := compose.Isolate(p, e.Project, make([]int, len(compose.Published(p))), e.Worktree.Root); err == nil {
 			warnings = res.Warnings
 		}
 	}

@@ -31,6 +31,9 @@ var errUsage = envs.ErrInvalidArguments
 
 // exitCode is the exit code of a command's error.
 func exitCode(err error) int {
+	if code, ok := errors.AsType[exitWith](err); ok {
+		return code.code
+	}
 	switch envs.KindOf(err) {
 	case "":
 		return exitOK
@@ -68,7 +71,7 @@ type globals struct {
 }
 
 func commands() []command {
-	return []command{serveCmd, upCmd, statusCmd, downCmd, logsCmd, testCmd, lsCmd, gcCmd, demoCmd}
+	return []command{serveCmd, upCmd, statusCmd, downCmd, logsCmd, testCmd, configCmd, lsCmd, gcCmd, demoCmd}
 }
 
 // run is the whole CLI: it parses args, runs one command and returns the

@@ -22,10 +22,11 @@ var ErrUnsupported = errors.New("not supported by wtenv")
 // and sorted; nil when the project is fully supported. Only enabled
 // services are checked: a service under a profile that is not enabled is
 // checked with CheckService when something runs it.
-func Check(p *types.Project) error {
+func Check(p *types.Project, cfg Config) error {
 	var problems []string
 	for _, name := range slices.Sorted(maps.Keys(p.Services)) {
 		problems = append(problems, find("service", name, p.Services[name], serviceRules)...)
+		problems = append(problems, checkNetworkMode(p.Services[name], cfg)...)
 	}
 	for _, name := range slices.Sorted(maps.Keys(p.Networks)) {
 		problems = append(problems, find("network", name, p.Networks[name], networkRules)...)
@@ -33,16 +34,49 @@ func Check(p *types.Project) error {
 	for _, name := range slices.Sorted(maps.Keys(p.Volumes)) {
 		problems = append(problems, find("volume", name, p.Volumes[name], volumeRules)...)
 	}
-	if len(p.Jobs) > 0 {
-		problems = append(problems, fmt.Sprintf("top-level key %q is %s%s", "jobs", ErrUnsupported, nextAction))
+	for _, name := range slices.Sorted(maps.Keys(p.Secrets)) {
+		problems = append(problems, find("secret", name, types.FileObjectConfig(p.Secrets[name]), fileObjectRules)...)
+	}
+	for _, name := range slices.Sorted(maps.Keys(p.Configs)) {
+		problems = append(problems, find("config", name, types.FileObjectConfig(p.Configs[name]), fileObjectRules)...)
+	}
+	for key, n := range map[string]int{"jobs": len(p.Jobs), "models": len(p.Models)} {
+		if n > 0 {
+			problems = append(problems, fmt.Sprintf("top-level key %q is %s: %s%s", key, ErrUnsupported, notYet, nextAction))
+		}
 	}
 	return joined(problems)
 }
 
 // CheckService is Check for one service, such as a test suite's service
 // that sits under a profile up does not enable.
-func CheckService(s types.ServiceConfig) error {
-	return joined(find("service", s.Name, s, serviceRules))
+func CheckService(s types.ServiceConfig, cfg Config) error {
+	return joined(append(find("service", s.Name, s, serviceRules), checkNetworkMode(s, cfg)...))
+}
+
+// checkNetworkMode accepts the network modes that keep a stack to itself:
+// its own networks, none, the default bridge, and another service's
+// namespace. The host's network is the user's to opt into, since its
+// ports are the host's own and collide between worktrees.
+func checkNetworkMode(s types.ServiceConfig, cfg Config) []string {
+	mode := s.NetworkMode
+	var why string
+	switch {
+	case strings.HasPrefix(mode, types.NetworkModeServicePrefix) && len(s.Ports) > 0:
+		return []string{fmt.Sprintf("service %q: key %q with network_mode %q is %s: a container in another's network namespace cannot publish ports (the engine refuses them, under Docker Compose too); publish them on %s instead",
+			s.Name, "ports", mode, ErrUnsupported, strings.TrimPrefix(mode, types.NetworkModeServicePrefix))}
+	case mode == "", mode == "none", mode == "bridge", strings.HasPrefix(mode, types.NetworkModeServicePrefix):
+		return nil
+	case mode == "host" && cfg.HostNetwork:
+		return nil
+	case mode == "host":
+		why = "the host's network gives every worktree's stack the same ports, so two stacks collide; set host_network: true in wtenv.yaml to run it anyway"
+	case strings.HasPrefix(mode, "container:"):
+		why = "it joins a container outside the stack, which every worktree would share; use network_mode: service:<name> for a service of this file"
+	default:
+		why = "a network is joined under networks:, which wtenv isolates per worktree"
+	}
+	return []string{fmt.Sprintf("service %q: key %q has value %q, which is %s: %s%s", s.Name, "network_mode", mode, ErrUnsupported, why, nextAction)}
 }
 
 const nextAction = "; remove it, or keep it in a compose file that wtenv.yaml's compose: does not list"
@@ -50,12 +84,16 @@ const nextAction = "; remove it, or keep it in a compose file that wtenv.yaml's 
 // find walks one service, network or volume and describes each problem.
 func find(kind, name string, v any, rs rules) []string {
 	var problems []string
-	walk(reflect.ValueOf(v), rs, "", func(key, detail string) {
+	walk(reflect.ValueOf(v), rs, "", func(key, detail, reason string) {
 		msg := fmt.Sprintf("%s %q: key %q", kind, name, key)
 		if detail != "" {
 			msg += " has " + detail + ", which"
 		}
-		problems = append(problems, msg+" is "+ErrUnsupported.Error()+nextAction)
+		msg += " is " + ErrUnsupported.Error()
+		if reason != "" {
+			msg += ": " + reason
+		}
+		problems = append(problems, msg+nextAction)
 	})
 	return problems
 }
@@ -82,7 +120,7 @@ func (e *unsupportedError) Is(target error) bool { return target == ErrUnsupport
 // maps and slices are transparent: the entries of depends_on or volumes are
 // checked against the same rules. Fields without a yaml name (derived
 // values) and x- extensions are never reported.
-func walk(v reflect.Value, rs rules, at string, report func(key, detail string)) {
+func walk(v reflect.Value, rs rules, at string, report func(key, detail, reason string)) {
 	switch v.Kind() {
 	case reflect.Pointer, reflect.Interface:
 		if !v.IsNil() {
@@ -101,7 +139,7 @@ func walk(v reflect.Value, rs rules, at string, report func(key, detail string))
 	}
 }
 
-func walkStruct(v reflect.Value, rs rules, at string, report func(key, detail string)) {
+func walkStruct(v reflect.Value, rs rules, at string, report func(key, detail, reason string)) {
 	t := v.Type()
 	for i := range t.NumField() {
 		f := t.Field(i)
@@ -117,15 +155,15 @@ func walkStruct(v reflect.Value, rs rules, at string, report func(key, detail st
 		}
 		key, fv := join(at, name), v.Field(i)
 		r, ok := rs[name]
-		if !ok {
+		if !ok || r.refuse != "" {
 			if !zero(fv) {
-				report(key, "")
+				report(key, "", r.refuse)
 			}
 			continue
 		}
 		if r.value != nil {
 			if detail := r.value(fv); detail != "" {
-				report(key, detail)
+				report(key, detail, "")
 			}
 		}
 		if r.keys != nil {

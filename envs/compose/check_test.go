@@ -83,7 +83,7 @@ volumes:
 
 func TestCheckAcceptsRealisticProject(t *testing.T) {
 	p, _ := load(t, map[string]string{"compose.yaml": shopCompose, "api.env": "A=1\n"}, Config{})
-	if err := Check(p); err != nil {
+	if err := Check(p, Config{}); err != nil {
 		t.Errorf("Check: %v", err)
 	}
 }
@@ -95,19 +95,19 @@ func TestCheckRejectsUnsupportedKeys(t *testing.T) {
 		want    []string
 	}{
 		{
-			name: "secrets",
+			name: "external secret",
 			compose: `
 services:
   api: {image: a, secrets: [token]}
 secrets:
-  token: {file: ./token.txt}
+  token: {external: true}
 `,
-			want: []string{`service "api": key "secrets" is not supported by wtenv; remove it, or keep it in a compose file that wtenv.yaml's compose: does not list`},
+			want: []string{`secret "token": key "external" is not supported by wtenv: it needs Docker Swarm, which wtenv does not use; remove it, or keep it in a compose file that wtenv.yaml's compose: does not list`},
 		},
 		{
-			name:    "devices",
-			compose: "services:\n  api: {image: a, devices: [/dev/fuse]}\n",
-			want:    []string{`service "api": key "devices" is not supported`},
+			name:    "gpus",
+			compose: "services:\n  api: {image: a, gpus: all}\n",
+			want:    []string{`service "api": key "gpus" is not supported by wtenv: wtenv does not implement it yet`},
 		},
 		{
 			name:    "build.ssh",
@@ -120,43 +120,48 @@ secrets:
 			want:    []string{`service "api": key "deploy.replicas" has value 3 (wtenv runs one container per service), which is not supported`},
 		},
 		{
-			name:    "other deploy keys",
-			compose: "services:\n  api: {image: a, deploy: {resources: {limits: {cpus: '0.5'}}}}\n",
-			want:    []string{`service "api": key "deploy.resources.limits.cpus" is not supported`},
-		},
-		{
-			name:    "platform",
-			compose: "services:\n  api: {image: a, platform: linux/arm64}\n",
-			want:    []string{`service "api": key "platform" is not supported`},
+			name:    "global mode",
+			compose: "services:\n  api: {image: a, deploy: {mode: global}}\n",
+			want:    []string{`service "api": key "deploy.mode" has value "global"`},
 		},
 		{
 			name:    "network address",
 			compose: "services:\n  api: {image: a, networks: {default: {ipv4_address: 10.5.0.5}}}\n",
-			want:    []string{`service "api": key "networks.ipv4_address" is not supported`},
+			want:    []string{`service "api": key "networks.ipv4_address" is not supported by wtenv: a fixed address is the same in every worktree's stack`},
 		},
 		{
 			name:    "fixed subnet",
 			compose: "services:\n  api: {image: a}\nnetworks:\n  default:\n    ipam: {config: [{subnet: 10.5.0.0/16}]}\n",
-			want:    []string{`network "default": key "ipam" is not supported`},
+			want:    []string{`network "default": key "ipam.config" is not supported by wtenv: a fixed subnet is the same in every worktree's stack`},
+		},
+		{
+			name:    "host network without the opt-in",
+			compose: "services:\n  api: {image: a, network_mode: host}\n",
+			want:    []string{`service "api": key "network_mode" has value "host", which is not supported by wtenv: the host's network gives every worktree's stack the same ports, so two stacks collide; set host_network: true in wtenv.yaml to run it anyway`},
+		},
+		{
+			name:    "another container's network",
+			compose: "services:\n  api: {image: a, network_mode: \"container:db\"}\n",
+			want:    []string{`service "api": key "network_mode" has value "container:db", which is not supported by wtenv: it joins a container outside the stack`},
 		},
 		{
 			name: "several, sorted",
 			compose: `
 services:
-  worker: {image: a, privileged: true}
-  api: {image: a, logging: {driver: none}, cpus: 2}
+  worker: {image: a, annotations: {a: b}}
+  api: {image: a, isolation: hyperv, cpu_count: 2}
 `,
 			want: []string{
-				`service "api": key "cpus"`,
-				`service "api": key "logging"`,
-				`service "worker": key "privileged"`,
+				`service "api": key "cpu_count" is not supported by wtenv: it applies to Windows containers only`,
+				`service "api": key "isolation" is not supported by wtenv: it applies to Windows containers only`,
+				`service "worker": key "annotations"`,
 			},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p, _ := load(t, map[string]string{"compose.yaml": tt.compose, "token.txt": "x"}, Config{})
-			err := Check(p)
+			err := Check(p, Config{})
 			if !errors.Is(err, ErrUnsupported) {
 				t.Fatalf("Check = %v, want ErrUnsupported", err)
 			}
@@ -177,12 +182,12 @@ func TestCheckServiceUnderDisabledProfile(t *testing.T) {
 	p, _ := load(t, map[string]string{"compose.yaml": `
 services:
   web: {image: a}
-  e2e: {image: b, profiles: [test], privileged: true}
+  e2e: {image: b, profiles: [test], gpus: all}
 `}, Config{})
-	if err := Check(p); err != nil {
+	if err := Check(p, Config{}); err != nil {
 		t.Errorf("Check looked at a disabled service: %v", err)
 	}
-	if err := CheckService(p.DisabledServices["e2e"]); !errors.Is(err, ErrUnsupported) {
+	if err := CheckService(p.DisabledServices["e2e"], Config{}); !errors.Is(err, ErrUnsupported) {
 		t.Errorf("CheckService = %v, want ErrUnsupported", err)
 	}
 }

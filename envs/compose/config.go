@@ -46,6 +46,9 @@ type Config struct {
 	Tests map[string]Suite `yaml:"tests"`
 	// Memory holds the memory estimate used before a peak is measured.
 	Memory Memory `yaml:"memory"`
+	// HostNetwork lets services with network_mode: host run. Their ports
+	// are the host's own, so two worktrees' stacks then collide.
+	HostNetwork bool `yaml:"host_network"`
 }
 
 // Suite describes one test suite.

@@ -78,7 +78,7 @@ func TestLoadConfigErrors(t *testing.T) {
 		{
 			name: "unknown top-level key",
 			yaml: "compose: [a.yaml]\nprofile: [x]\n",
-			want: []string{"wtenv.yaml:2: unknown key \"profile\"", "compose, memory, profiles, tests"},
+			want: []string{"wtenv.yaml:2: unknown key \"profile\"", "compose, host_network, memory, profiles, tests"},
 		},
 		{
 			name: "unknown suite key",

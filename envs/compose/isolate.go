@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/compose-spec/compose-go/v2/types"
 )
@@ -24,32 +25,53 @@ type Result struct {
 	// Warnings describe, one sentence each, names that were rewritten or
 	// resources that stay shared with other stacks.
 	Warnings []string
+	// Ports describe, one sentence each, where each published port went.
+	Ports []string
 }
 
 // Isolate rewrites p in place so that it can run next to the same project
 // of another worktree: under the project name name, with its published
 // ports on hostPorts (one per entry of Published(p), in that order), and
 // with every fixed name that would collide made unique to the project.
+// Services scaled to zero are disabled, as Docker Compose starts none of
+// them. What stays shared with other worktrees (the host's network, a
+// writable bind mount outside the worktree) is reported.
 //
 // Container ports are left unchanged, so services reach each other exactly
 // as before. External networks and volumes are left shared, as the file
 // asks, and reported. Services under a profile that is not enabled are left
 // as loaded: they publish nothing, and a one-off container made from one
 // takes its name from the project, not from container_name.
-func Isolate(p *types.Project, name string, hostPorts []int) (Result, error) {
+func Isolate(p *types.Project, name string, hostPorts []int, worktree string) (Result, error) {
 	refs := Published(p)
 	if len(refs) != len(hostPorts) {
 		return Result{}, fmt.Errorf("%w: %d published ports, %d host ports given; allocate one host port per entry of Published", ErrPortCount, len(refs), len(hostPorts))
 	}
 	var res Result
+	var zero []string
+	for _, svc := range slices.Sorted(maps.Keys(p.Services)) {
+		if !Starts(p.Services[svc]) {
+			zero = append(zero, svc)
+			res.warn("service %q is scaled to zero: not started, as Docker Compose does", svc)
+		}
+	}
+	*p = *p.WithServicesDisabled(zero...)
 	previous := p.Name
 	p.Name = name
 	for i, ref := range refs {
-		port := &p.Services[ref.Service].Ports[ref.Index]
-		port.Published = strconv.Itoa(hostPorts[i])
-		if port.HostIP == "" {
-			port.HostIP = DefaultHostIP
+		for _, at := range ref.Indexes {
+			port := &p.Services[ref.Service].Ports[at]
+			port.Published = strconv.Itoa(hostPorts[i])
+			if port.HostIP == "" {
+				port.HostIP = DefaultHostIP
+			}
 		}
+		asked := "any free port"
+		if ref.Published != "" {
+			asked = ref.Published
+		}
+		res.Ports = append(res.Ports, fmt.Sprintf("service %q: port %d/%s published on %s:%d (the file asks for %s)",
+			ref.Service, ref.Target, strings.Join(ref.Protocols, "+"), p.Services[ref.Service].Ports[ref.Indexes[0]].HostIP, hostPorts[i], asked))
 	}
 	for _, svc := range slices.Sorted(maps.Keys(p.Services)) {
 		s := p.Services[svc]
@@ -59,6 +81,10 @@ func Isolate(p *types.Project, name string, hostPorts []int) (Result, error) {
 			s.ContainerName = renamed
 		}
 		absoluteBinds(s.Volumes, p.WorkingDir)
+		res.Warnings = append(res.Warnings, sharedBinds(s, worktree)...)
+		if s.NetworkMode == "host" {
+			res.warn("service %q uses the host's network (host_network: true in wtenv.yaml): the ports it listens on are the host's own and collide with other worktrees' stacks, and its ports: entries are ignored, as the engine ignores them", svc)
+		}
 		p.Services[svc] = s
 	}
 	for _, key := range slices.Sorted(maps.Keys(p.Networks)) {

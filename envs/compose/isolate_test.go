@@ -3,6 +3,7 @@ package compose
 import (
 	"errors"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"testing"
 )
@@ -12,24 +13,36 @@ func TestPublishedExpandsRanges(t *testing.T) {
 services:
   web:
     image: a
-    ports: ["3000-3002:3000-3002", "8080", "127.0.0.1:5432:5432", "6379:6379/udp"]
+    ports: ["3000-3002:3000-3002", "8080", "127.0.0.1:5432:5432", "6379:6379/udp", "5000:5000/tcp", "5000:5000/udp", "53/udp", "53/tcp"]
     expose: ["9999"]
   api:
     image: a
     ports: ["0.0.0.0:8081:8080"]
+  off:
+    image: a
+    ports: ["7000:7000"]
+    deploy: {replicas: 0}
+  hostnet:
+    image: a
+    network_mode: host
+    ports: ["7001:7001"]
 `}, Config{})
 	got := Published(p)
+	tcp, udp := []string{"tcp"}, []string{"udp"}
 	want := []PortRef{
-		{Service: "api", Index: 0, Target: 8080, Protocol: "tcp", HostIP: "0.0.0.0", Published: "8081"},
-		{Service: "web", Index: 0, Target: 3000, Protocol: "tcp", Published: "3000"},
-		{Service: "web", Index: 1, Target: 3001, Protocol: "tcp", Published: "3001"},
-		{Service: "web", Index: 2, Target: 3002, Protocol: "tcp", Published: "3002"},
+		{Service: "api", Indexes: []int{0}, Target: 8080, Protocols: tcp, HostIP: "0.0.0.0", Published: "8081"},
+		{Service: "web", Indexes: []int{0}, Target: 3000, Protocols: tcp, Published: "3000"},
+		{Service: "web", Indexes: []int{1}, Target: 3001, Protocols: tcp, Published: "3001"},
+		{Service: "web", Indexes: []int{2}, Target: 3002, Protocols: tcp, Published: "3002"},
 		// A container port alone publishes on a random host port.
-		{Service: "web", Index: 3, Target: 8080, Protocol: "tcp"},
-		{Service: "web", Index: 4, Target: 5432, Protocol: "tcp", HostIP: "127.0.0.1", Published: "5432"},
-		{Service: "web", Index: 5, Target: 6379, Protocol: "udp", Published: "6379"},
+		{Service: "web", Indexes: []int{3}, Target: 8080, Protocols: tcp},
+		{Service: "web", Indexes: []int{4}, Target: 5432, Protocols: tcp, HostIP: "127.0.0.1", Published: "5432"},
+		{Service: "web", Indexes: []int{5}, Target: 6379, Protocols: udp, Published: "6379"},
+		// One container port over two protocols is one host port.
+		{Service: "web", Indexes: []int{6, 7}, Target: 5000, Protocols: []string{"tcp", "udp"}, Published: "5000"},
+		{Service: "web", Indexes: []int{8, 9}, Target: 53, Protocols: []string{"udp", "tcp"}},
 	}
-	if !slices.Equal(got, want) {
+	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Published =\n%+v\nwant\n%+v", got, want)
 	}
 }
@@ -41,7 +54,7 @@ services:
     image: a
     ports: ["3000-3001:3000-3001", "10.0.0.2:8080:80"]
 `}, Config{})
-	if _, err := Isolate(p, "shop-x-3f2a", []int{21000, 21001, 21002}); err != nil {
+	if _, err := Isolate(p, "shop-x-3f2a", []int{21000, 21001, 21002}, ""); err != nil {
 		t.Fatal(err)
 	}
 	type hostPort struct {
@@ -64,7 +77,7 @@ services:
 		t.Errorf("name = %q", p.Name)
 	}
 
-	if _, err := Isolate(p, "shop-x-3f2a", []int{1}); !errors.Is(err, ErrPortCount) {
+	if _, err := Isolate(p, "shop-x-3f2a", []int{1}, ""); !errors.Is(err, ErrPortCount) {
 		t.Errorf("wrong port count: err = %v, want ErrPortCount", err)
 	}
 }
@@ -75,7 +88,7 @@ services:
   db:
     image: postgres
     container_name: db
-    volumes: [data:/var/lib/postgresql/data, cache:/cache, shared:/shared, ./init:/init, /etc/hosts:/h:ro]
+    volumes: [data:/var/lib/postgresql/data, cache:/cache, shared:/shared, ./init:/init, /etc/hosts:/h:ro, /srv/pgdata:/pg]
     networks: [default, back, outside]
 volumes:
   data: {name: shared-data}
@@ -85,12 +98,15 @@ networks:
   back: {}
   outside: {external: true}
 `}, Config{})
-	res, err := Isolate(p, "shop-feature-billing-3f2a", nil)
+	res, err := Isolate(p, "shop-feature-billing-3f2a", nil, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	wantWarnings := []string{
 		`container_name "db" rewritten to "shop-feature-billing-3f2a-db"`,
+		// A writable bind outside the worktree is every stack's; a
+		// read-only one and one inside the worktree are not reported.
+		`service "db": bind mount /srv/pgdata is writable and outside the worktree: every worktree's stack shares it; mount it read-only (:ro), or keep the data in a named volume, which is per worktree`,
 		`network "outside" is external: shared with other stacks`,
 		`volume "data": name "shared-data" rewritten to "shop-feature-billing-3f2a_data"`,
 		`volume "team-cache" is external: shared with other stacks`,

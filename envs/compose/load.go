@@ -23,7 +23,9 @@ var ErrInvalidCompose = errors.New("invalid compose file")
 
 // Load reads the compose project of the worktree at root, exactly as Docker
 // Compose would read it from that directory, under the project name
-// projectName. The profiles enabled are those of cfg, else those of
+// projectName. As in Docker Compose, the project directory (where .env is
+// read and relative paths start) is the folder of the first compose file,
+// which may be a subfolder of the worktree such as docker/. The profiles enabled are those of cfg, else those of
 // COMPOSE_PROFILES, as Docker Compose's --profile flag would take precedence.
 //
 // The files are those named by cfg.Compose (relative to root), else those of
@@ -37,20 +39,23 @@ func Load(ctx context.Context, root string, cfg Config, projectName string) (*ty
 	if err != nil {
 		return nil, fmt.Errorf("resolve worktree root %q: %w", root, err)
 	}
-	opts, err := cli.NewProjectOptions(nil,
-		cli.WithWorkingDirectory(root),
-		cli.WithOsEnv,
-		cli.WithEnvFiles(),
-		cli.WithDotEnv,
-		withProfiles(cfg.Profiles),
-		cli.WithName(projectName),
-	)
-	if err != nil {
-		return nil, fmt.Errorf("prepare compose loader for %s: %w", root, err)
-	}
-	files, err := composeFiles(root, cfg.Compose, opts.Environment)
+	// The worktree root's environment (.env included) may name the files
+	// in COMPOSE_FILE, as it does for docker compose run from there.
+	atRoot, err := options(root, cfg, projectName)
 	if err != nil {
 		return nil, err
+	}
+	files, err := composeFiles(root, cfg.Compose, atRoot.Environment)
+	if err != nil {
+		return nil, err
+	}
+	// Docker Compose's project directory is the first file's folder: its
+	// .env and every relative path of the files are read from there.
+	opts := atRoot
+	if dir := filepath.Dir(files[0]); dir != root {
+		if opts, err = options(dir, cfg, projectName); err != nil {
+			return nil, err
+		}
 	}
 	opts.ConfigPaths = files
 	p, err := opts.LoadProject(ctx)
@@ -58,6 +63,23 @@ func Load(ctx context.Context, root string, cfg Config, projectName string) (*ty
 		return nil, loadError(root, files, err)
 	}
 	return p, nil
+}
+
+// options prepares the loader for the project directory dir: the
+// environment of this process, dir/.env and the profiles.
+func options(dir string, cfg Config, projectName string) (*cli.ProjectOptions, error) {
+	opts, err := cli.NewProjectOptions(nil,
+		cli.WithWorkingDirectory(dir),
+		cli.WithOsEnv,
+		cli.WithEnvFiles(),
+		cli.WithDotEnv,
+		withProfiles(cfg.Profiles),
+		cli.WithName(projectName),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("prepare compose loader for %s: %w", dir, err)
+	}
+	return opts, nil
 }
 
 // withProfiles enables the named profiles, or when there are none those of

@@ -16,6 +16,7 @@ func TestLoadDiscovery(t *testing.T) {
 		cfg       Config
 		wantImage string
 		wantFiles []string
+		wantDir   string // the project directory, relative to the worktree
 	}{
 		{
 			name:      "compose.yaml",
@@ -48,6 +49,8 @@ func TestLoadDiscovery(t *testing.T) {
 			wantFiles: []string{"compose.yaml"},
 		},
 		{
+			// As in Docker Compose, the project directory is the first
+			// file's folder.
 			name: "files named in wtenv.yaml, relative to root, override not added",
 			files: map[string]string{
 				"deploy/base.yaml":      "services: {web: {image: a}}",
@@ -57,6 +60,7 @@ func TestLoadDiscovery(t *testing.T) {
 			cfg:       Config{Compose: []string{"deploy/base.yaml", "deploy/dev.yaml"}},
 			wantImage: "c",
 			wantFiles: []string{"deploy/base.yaml", "deploy/dev.yaml"},
+			wantDir:   "deploy",
 		},
 		{
 			name: "COMPOSE_FILE in .env",
@@ -83,8 +87,8 @@ func TestLoadDiscovery(t *testing.T) {
 			if strings.Join(p.ComposeFiles, ",") != strings.Join(want, ",") {
 				t.Errorf("ComposeFiles = %v, want %v", p.ComposeFiles, want)
 			}
-			if p.Name != "proj" || p.WorkingDir != dir {
-				t.Errorf("name %q, working dir %q; want proj, %s", p.Name, p.WorkingDir, dir)
+			if wantDir := filepath.Join(dir, tt.wantDir); p.Name != "proj" || p.WorkingDir != wantDir {
+				t.Errorf("name %q, working dir %q; want proj, %s", p.Name, p.WorkingDir, wantDir)
 			}
 		})
 	}

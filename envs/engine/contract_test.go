@@ -61,7 +61,7 @@ func contractStack(t *testing.T, sb *enginetest.Sandbox) (*types.Project, engine
 	}
 	lo, _, _ := strings.Cut(sb.PortRange, "-")
 	port, _ := strconv.Atoi(lo)
-	if _, err := compose.Isolate(p, name, []int{port}); err != nil {
+	if _, err := compose.Isolate(p, name, []int{port}, p.WorkingDir); err != nil {
 		t.Fatal(err)
 	}
 	enginetest.Cleanup(t, root)

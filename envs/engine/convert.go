@@ -6,11 +6,11 @@ import (
 	"net/netip"
 	"os"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/containerd/platforms"
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/mount"
 	"github.com/moby/moby/api/types/network"
@@ -65,58 +65,107 @@ func specFor(p *types.Project, s types.ServiceConfig, image string, labels map[s
 	}
 	cfg.ExposedPorts = exposed
 
+	dns, err := dnsServers(s)
+	if err != nil {
+		return containerSpec{}, err
+	}
+	secOpts, unconfined, err := securityOpts(p, s)
+	if err != nil {
+		return containerSpec{}, err
+	}
 	host := &container.HostConfig{
 		PortBindings:   bindings,
-		RestartPolicy:  restartPolicy(s.Restart),
+		RestartPolicy:  restartPolicy(s),
+		LogConfig:      logConfig(s),
 		ExtraHosts:     s.ExtraHosts.AsList(":"),
+		Links:          links(p, s),
+		DNS:            dns,
+		DNSOptions:     s.DNSOpts,
+		DNSSearch:      s.DNSSearch,
 		Init:           s.Init,
 		CapAdd:         s.CapAdd,
 		CapDrop:        s.CapDrop,
+		Privileged:     s.Privileged,
+		SecurityOpt:    secOpts,
+		GroupAdd:       s.GroupAdd,
+		OomScoreAdj:    int(s.OomScoreAdj),
+		StorageOpt:     s.StorageOpt,
+		Runtime:        s.Runtime,
 		ShmSize:        int64(s.ShmSize),
 		ReadonlyRootfs: s.ReadOnly,
 		Sysctls:        map[string]string(s.Sysctls),
 		Tmpfs:          tmpfsMap(s.Tmpfs),
+		Resources:      resources(s),
 	}
-	host.Memory = MemoryLimit(s)
-	for name, u := range s.Ulimits {
-		soft, hard := int64(u.Soft), int64(u.Hard)
-		if u.Single != 0 {
-			soft, hard = int64(u.Single), int64(u.Single)
-		}
-		host.Ulimits = append(host.Ulimits, &container.Ulimit{Name: name, Soft: soft, Hard: hard})
+	if unconfined {
+		host.MaskedPaths, host.ReadonlyPaths = []string{}, []string{}
 	}
-	mounts, err := mountsFor(p, s)
+	namespaces(p, s, host)
+	binds, mounts, err := mountsFor(p, s)
 	if err != nil {
 		return containerSpec{}, err
 	}
-	host.Mounts = mounts
+	host.Binds, host.Mounts = binds, mounts
 
 	spec := containerSpec{extra: map[string]*network.EndpointSettings{}}
-	nets := sortedNetworks(s)
+	endpoints, err := joinNetworks(p, s, host, spec.extra)
+	if err != nil {
+		return containerSpec{}, err
+	}
+	if s.Platform != "" {
+		platform, err := platforms.Parse(s.Platform)
+		if err != nil {
+			return containerSpec{}, fmt.Errorf("service %q: platform %q: %w", s.Name, s.Platform, err)
+		}
+		spec.create.Platform = &platform
+	}
+	spec.create.Name = containerName(p.Name, s)
+	spec.create.Config = cfg
+	spec.create.HostConfig = host
+	spec.create.NetworkingConfig = &network.NetworkingConfig{EndpointsConfig: endpoints}
+	return spec, nil
+}
+
+// joinNetworks sets the container's network mode and returns the endpoint
+// of the network it is created on; the others go into extra, connected
+// after create.
+func joinNetworks(p *types.Project, s types.ServiceConfig, host *container.HostConfig, extra map[string]*network.EndpointSettings) (map[string]*network.EndpointSettings, error) {
 	endpoints := map[string]*network.EndpointSettings{}
-	for i, key := range nets {
+	if s.NetworkMode != "" {
+		// The host's network, none, the default bridge, or another
+		// service's namespace: no network of the project's to join, and
+		// outside a namespace of its own a container publishes nothing
+		// (the engine refuses port bindings there).
+		mode, _ := shared(p, s.NetworkMode, false)
+		if mode != s.NetworkMode {
+			mode = "container:" + mode
+		}
+		host.NetworkMode = container.NetworkMode(mode)
+		if s.NetworkMode != "bridge" && s.NetworkMode != "none" {
+			host.PortBindings = nil
+		}
+		return endpoints, nil
+	}
+	for i, key := range sortedNetworks(s) {
 		n, ok := p.Networks[key]
 		if !ok {
-			return containerSpec{}, fmt.Errorf("service %q: network %q is not declared under networks:", s.Name, key)
+			return nil, fmt.Errorf("service %q: network %q is not declared under networks:", s.Name, key)
 		}
-		ep := &network.EndpointSettings{Aliases: []string{s.Name}}
+		// Links go on each endpoint too: on a user-defined network the
+		// engine keeps them there and ignores the host config's.
+		ep := &network.EndpointSettings{Aliases: []string{s.Name}, Links: host.Links}
 		if sn := s.Networks[key]; sn != nil {
 			ep.Aliases = append(ep.Aliases, sn.Aliases...)
+			ep.DriverOpts = sn.DriverOpts
 		}
 		if i == 0 {
 			host.NetworkMode = container.NetworkMode(n.Name)
 			endpoints[n.Name] = ep
 		} else {
-			spec.extra[n.Name] = ep
+			extra[n.Name] = ep
 		}
 	}
-	spec.create = client.ContainerCreateOptions{
-		Name:             containerName(p.Name, s),
-		Config:           cfg,
-		HostConfig:       host,
-		NetworkingConfig: &network.NetworkingConfig{EndpointsConfig: endpoints},
-	}
-	return spec, nil
+	return endpoints, nil
 }
 
 // networks are all the networks the container joins: the one it is
@@ -198,18 +247,6 @@ func healthConfig(h *types.HealthCheckConfig) *container.HealthConfig {
 	return hc
 }
 
-func restartPolicy(r string) container.RestartPolicy {
-	name, count, _ := strings.Cut(r, ":")
-	rp := container.RestartPolicy{Name: container.RestartPolicyMode(name)}
-	if name == "" {
-		rp.Name = container.RestartPolicyDisabled
-	}
-	if n, err := strconv.Atoi(count); err == nil {
-		rp.MaximumRetryCount = n
-	}
-	return rp
-}
-
 func tmpfsMap(list types.StringList) map[string]string {
 	if len(list) == 0 {
 		return nil
@@ -259,10 +296,13 @@ func portSpecs(s types.ServiceConfig) (network.PortSet, network.PortMap, error) 
 	return exposed, bindings, nil
 }
 
-// mountsFor turns the service's volumes into API mounts. Named volumes are
-// looked up in the project so their isolated names are used.
-func mountsFor(p *types.Project, s types.ServiceConfig) ([]mount.Mount, error) {
-	var out []mount.Mount
+// mountsFor turns the service's volumes, and its secrets and configs read
+// from files, into the engine's terms. As in Docker Compose, a bind or
+// named volume that needs none of the Mount API's options goes in the
+// engine's bind string form (the engine then creates a missing bind
+// source itself, and the mount looks as Compose's does); the others, and
+// tmpfs, are API mounts. Named volumes take their isolated names.
+func mountsFor(p *types.Project, s types.ServiceConfig) (binds []string, mounts []mount.Mount, err error) {
 	for _, v := range s.Volumes {
 		m := mount.Mount{Target: v.Target, ReadOnly: v.ReadOnly}
 		switch v.Type {
@@ -271,17 +311,27 @@ func mountsFor(p *types.Project, s types.ServiceConfig) ([]mount.Mount, error) {
 			if v.Source != "" {
 				vol, ok := p.Volumes[v.Source]
 				if !ok {
-					return nil, fmt.Errorf("service %q: volume %q is not declared under volumes:", s.Name, v.Source)
+					return nil, nil, fmt.Errorf("service %q: volume %q is not declared under volumes:", s.Name, v.Source)
 				}
 				m.Source = vol.Name
+				if v.Volume == nil || (!v.Volume.NoCopy && len(v.Volume.Labels) == 0) {
+					binds = append(binds, bindString(m.Source, v))
+					continue
+				}
 			}
-			if v.Volume != nil && v.Volume.NoCopy {
-				m.VolumeOptions = &mount.VolumeOptions{NoCopy: true}
+			if v.Volume != nil && (v.Volume.NoCopy || len(v.Volume.Labels) > 0) {
+				m.VolumeOptions = &mount.VolumeOptions{NoCopy: v.Volume.NoCopy, Labels: v.Volume.Labels}
 			}
 		case types.VolumeTypeBind:
+			// The SELinux relabel flag (:z, :Z) exists only in the
+			// string form.
+			if v.Bind == nil || v.Bind.SELinux != "" || (bool(v.Bind.CreateHostPath) && v.Bind.Propagation == "") {
+				binds = append(binds, bindString(v.Source, v))
+				continue
+			}
 			m.Type = mount.TypeBind
 			m.Source = v.Source
-			if v.Bind != nil && v.Bind.Propagation != "" {
+			if v.Bind.Propagation != "" {
 				m.BindOptions = &mount.BindOptions{Propagation: mount.Propagation(v.Bind.Propagation)}
 			}
 		case types.VolumeTypeTmpfs:
@@ -290,9 +340,28 @@ func mountsFor(p *types.Project, s types.ServiceConfig) ([]mount.Mount, error) {
 				m.TmpfsOptions = &mount.TmpfsOptions{SizeBytes: int64(v.Tmpfs.Size), Mode: os.FileMode(v.Tmpfs.Mode)}
 			}
 		default:
-			return nil, fmt.Errorf("service %q: volume type %q is not supported by wtenv; use a named volume, a bind mount or tmpfs", s.Name, v.Type)
+			return nil, nil, fmt.Errorf("service %q: volume type %q is not supported by wtenv; use a named volume, a bind mount or tmpfs", s.Name, v.Type)
 		}
-		out = append(out, m)
+		mounts = append(mounts, m)
 	}
-	return out, nil
+	files, err := fileMounts(p, s)
+	if err != nil {
+		return nil, nil, err
+	}
+	return binds, append(mounts, files...), nil
+}
+
+// bindString is a mount in the engine's source:target:options form.
+func bindString(source string, v types.ServiceVolumeConfig) string {
+	opts := []string{"rw"}
+	if v.ReadOnly {
+		opts[0] = "ro"
+	}
+	if v.Bind != nil && v.Bind.SELinux != "" {
+		opts = append(opts, v.Bind.SELinux)
+	}
+	if v.Bind != nil && v.Bind.Propagation != "" {
+		opts = append(opts, v.Bind.Propagation)
+	}
+	return source + ":" + v.Target + ":" + strings.Join(opts, ",")
 }

@@ -12,15 +12,29 @@ import (
 )
 
 func TestRestartPolicy(t *testing.T) {
-	for in, want := range map[string]container.RestartPolicy{
-		"":               {Name: container.RestartPolicyDisabled},
-		"no":             {Name: "no"},
-		"always":         {Name: "always"},
-		"unless-stopped": {Name: "unless-stopped"},
-		"on-failure:3":   {Name: "on-failure", MaximumRetryCount: 3},
+	three := uint64(3)
+	for _, tt := range []struct {
+		restart string
+		deploy  *types.RestartPolicy
+		want    container.RestartPolicy
+	}{
+		{"", nil, container.RestartPolicy{Name: container.RestartPolicyDisabled}},
+		{"no", nil, container.RestartPolicy{Name: "no"}},
+		{"always", nil, container.RestartPolicy{Name: "always"}},
+		{"unless-stopped", nil, container.RestartPolicy{Name: "unless-stopped"}},
+		{"on-failure:3", nil, container.RestartPolicy{Name: "on-failure", MaximumRetryCount: 3}},
+		// deploy.restart_policy wins, with swarm's conditions mapped as
+		// Docker Compose maps them.
+		{"always", &types.RestartPolicy{Condition: "on-failure", MaxAttempts: &three}, container.RestartPolicy{Name: "on-failure", MaximumRetryCount: 3}},
+		{"", &types.RestartPolicy{Condition: "any"}, container.RestartPolicy{Name: "always"}},
+		{"", &types.RestartPolicy{Condition: "none"}, container.RestartPolicy{Name: "no"}},
 	} {
-		if got := restartPolicy(in); got != want {
-			t.Errorf("restartPolicy(%q) = %+v, want %+v", in, got, want)
+		s := types.ServiceConfig{Restart: tt.restart}
+		if tt.deploy != nil {
+			s.Deploy = &types.DeployConfig{RestartPolicy: tt.deploy}
+		}
+		if got := restartPolicy(s); got != tt.want {
+			t.Errorf("restartPolicy(restart %q, deploy %+v) = %+v, want %+v", tt.restart, tt.deploy, got, tt.want)
 		}
 	}
 }
@@ -42,7 +56,14 @@ func TestSpecForTranslatesTheService(t *testing.T) {
 	s.Environment = types.MappingWithEquals{"B": &val, "A": &val, "UNSET": nil}
 	s.Ports = []types.ServicePortConfig{{Target: 5432, Published: "20001", HostIP: "127.0.0.1", Protocol: "tcp"}}
 	s.Expose = types.StringOrNumberList{"9187"}
-	s.Volumes = []types.ServiceVolumeConfig{{Type: "volume", Source: "data", Target: "/var/lib/postgresql/data"}, {Type: "bind", Source: "/src/init", Target: "/init", ReadOnly: true}, {Type: "tmpfs", Target: "/tmp"}}
+	s.Volumes = []types.ServiceVolumeConfig{
+		{Type: "volume", Source: "data", Target: "/var/lib/postgresql/data"},
+		{Type: "bind", Source: "/src/init", Target: "/init", ReadOnly: true},
+		{Type: "tmpfs", Target: "/tmp"},
+		{Type: "bind", Source: "/src/app", Target: "/app", Bind: &types.ServiceVolumeBind{SELinux: "z", CreateHostPath: true}},
+		{Type: "bind", Source: "/src/shared", Target: "/shared", Bind: &types.ServiceVolumeBind{Propagation: "rslave", CreateHostPath: true}},
+		{Type: "volume", Source: "data", Target: "/copy", Volume: &types.ServiceVolumeVolume{NoCopy: true}},
+	}
 	s.Networks = map[string]*types.ServiceNetworkConfig{"default": nil, "back": {Aliases: []string{"database"}}}
 	s.HealthCheck = &types.HealthCheckConfig{Test: []string{"CMD", "pg_isready"}, Interval: &interval, Retries: &retries}
 	s.StopGracePeriod = &grace
@@ -70,10 +91,16 @@ func TestSpecForTranslatesTheService(t *testing.T) {
 	if _, ok := c.ExposedPorts[network.MustParsePort("9187/tcp")]; !ok {
 		t.Errorf("expose missing: %v", c.ExposedPorts)
 	}
+	// As in Docker Compose: the string form unless an option needs the
+	// Mount API; an SELinux flag exists only in the string form.
+	wantBinds := []string{"shop-main-49c6_data:/var/lib/postgresql/data:rw", "/src/init:/init:ro", "/src/app:/app:rw,z"}
+	if !reflect.DeepEqual(h.Binds, wantBinds) {
+		t.Errorf("binds %q, want %q", h.Binds, wantBinds)
+	}
 	wantMounts := []mount.Mount{
-		{Type: mount.TypeVolume, Source: "shop-main-49c6_data", Target: "/var/lib/postgresql/data"},
-		{Type: mount.TypeBind, Source: "/src/init", Target: "/init", ReadOnly: true},
 		{Type: mount.TypeTmpfs, Target: "/tmp"},
+		{Type: mount.TypeBind, Source: "/src/shared", Target: "/shared", BindOptions: &mount.BindOptions{Propagation: "rslave"}},
+		{Type: mount.TypeVolume, Source: "shop-main-49c6_data", Target: "/copy", VolumeOptions: &mount.VolumeOptions{NoCopy: true}},
 	}
 	if !reflect.DeepEqual(h.Mounts, wantMounts) {
 		t.Errorf("mounts %+v", h.Mounts)

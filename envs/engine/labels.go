@@ -49,15 +49,20 @@ type Meta struct {
 	Worktree    string
 	Branch      string
 	ConfigFiles string // comma-separated absolute paths, as compose writes them
+	ProjectDir  string // compose's project directory (the first file's folder); "" means Worktree
 	Version     string // wtenv version
 	Host        string // the machine whose worktree this is (dev.wtenv.host)
 }
 
 // labels returns the labels every resource of the stack carries.
 func (m Meta) labels() map[string]string {
+	dir := m.ProjectDir
+	if dir == "" {
+		dir = m.Worktree
+	}
 	return map[string]string{
 		LabelProject:      m.Project,
-		LabelWorkingDir:   m.Worktree,
+		LabelWorkingDir:   dir,
 		LabelConfigFiles:  m.ConfigFiles,
 		LabelVersion:      composeVersion,
 		LabelWorktree:     m.Worktree,

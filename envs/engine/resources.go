@@ -8,6 +8,7 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/types"
 	cerrdefs "github.com/containerd/errdefs"
+	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/client"
 )
 
@@ -37,11 +38,17 @@ func (e *Docker) ensureNetworks(ctx context.Context, p *types.Project, meta Meta
 		labels := withOwn(n.Labels, meta.labels())
 		labels[LabelNetwork] = key
 		progress("creating network " + n.Name)
+		var ipam *network.IPAM
+		if n.Ipam.Driver != "" || len(n.Ipam.Options) > 0 {
+			// Fixed subnets (ipam.config) are refused by the check.
+			ipam = &network.IPAM{Driver: n.Ipam.Driver, Options: n.Ipam.Options}
+		}
 		_, err = e.api.NetworkCreate(ctx, n.Name, client.NetworkCreateOptions{
 			Driver:     n.Driver,
 			Options:    n.DriverOpts,
 			Internal:   n.Internal,
 			Attachable: n.Attachable,
+			IPAM:       ipam,
 			Labels:     labels,
 		})
 		if err != nil && !cerrdefs.IsConflict(err) {

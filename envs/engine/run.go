@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/compose-spec/compose-go/v2/types"
@@ -76,6 +77,9 @@ func (e *Docker) RunOneOff(ctx context.Context, p *types.Project, meta Meta, opt
 		return -1, err
 	}
 	if err := e.connect(ctx, s.Name, res.ID, spec.extra, nil); err != nil {
+		return -1, err
+	}
+	if err := e.injectFiles(ctx, p, s, res.ID); err != nil {
 		return -1, err
 	}
 	// Wait is registered before start so a fast exit is not missed.
@@ -194,7 +198,7 @@ func (e *Docker) oneOffSpec(p *types.Project, s types.ServiceConfig, meta Meta, 
 		return spec, err
 	}
 	spec.create.Name = fmt.Sprintf("%s-%s-run-%s", p.Name, s.Name, randomHex(6))
-	if opts.Mount != "" && !mountsAt(spec.create.HostConfig.Mounts, s.WorkingDir) {
+	if opts.Mount != "" && !mountsAt(spec.create.HostConfig, s.WorkingDir) {
 		spec.create.HostConfig.Mounts = append(spec.create.HostConfig.Mounts, mount.Mount{Type: mount.TypeBind, Source: opts.Mount, Target: s.WorkingDir})
 	}
 	spec.create.HostConfig.AutoRemove = false
@@ -211,10 +215,17 @@ func (e *Docker) oneOffSpec(p *types.Project, s types.ServiceConfig, meta Meta, 
 
 // mountsAt reports whether the service already mounts something at target
 // (a compose file often binds the source itself, e.g. ./:/src).
-func mountsAt(ms []mount.Mount, target string) bool {
-	for _, m := range ms {
+func mountsAt(host *container.HostConfig, target string) bool {
+	for _, m := range host.Mounts {
 		if m.Target == target {
 			return true
+		}
+	}
+	for _, b := range host.Binds {
+		if _, rest, ok := strings.Cut(b, ":"); ok {
+			if t, _, _ := strings.Cut(rest, ":"); t == target {
+				return true
+			}
 		}
 	}
 	return false

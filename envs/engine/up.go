@@ -62,15 +62,18 @@ func (e *Docker) Up(ctx context.Context, p *types.Project, meta Meta, opts UpOpt
 	for name := range p.Services {
 		started[name] = make(chan struct{})
 	}
+	changes := &changeSet{of: map[string]change{}}
 	g, gctx := errgroup.WithContext(ctx)
 	for name, s := range p.Services {
 		g.Go(func() error {
 			if err := e.awaitDependencies(gctx, p, s, started, deadline, progress); err != nil {
 				return err
 			}
-			if err := e.reconcile(gctx, p, s, meta, images[name], existing[name], progress); err != nil {
+			c, err := e.reconcile(gctx, p, s, meta, images[name], existing[name], changes.forced(s), progress)
+			if err != nil {
 				return err
 			}
+			changes.set(name, c)
 			close(started[name])
 			return nil
 		})
@@ -98,49 +101,64 @@ func (e *Docker) serviceContainers(ctx context.Context, scope Scope) (map[string
 }
 
 // reconcile makes one service's container match its configuration and run:
-// kept when its config hash and image are unchanged, recreated otherwise.
-func (e *Docker) reconcile(ctx context.Context, p *types.Project, s types.ServiceConfig, meta Meta, img imageRef, old container.Summary, progress func(string)) error {
+// kept when its config hash and image are unchanged (and forced does not
+// say otherwise), recreated otherwise. It returns what it did.
+func (e *Docker) reconcile(ctx context.Context, p *types.Project, s types.ServiceConfig, meta Meta, img imageRef, old container.Summary, forced forcedChange, progress func(string)) (change, error) {
 	hash, err := configHash(s)
 	if err != nil {
-		return err
+		return unchanged, err
 	}
 	spec, err := specFor(p, s, img.ref, meta.containerLabels(s, false, hash, img.id))
 	if err != nil {
-		return err
+		return unchanged, err
 	}
-	if old.ID != "" && old.Labels[LabelConfigHash] == hash && old.Labels[LabelImage] == img.id {
+	if old.ID != "" && old.Labels[LabelConfigHash] == hash && old.Labels[LabelImage] == img.id && forced.recreate == "" {
 		if old.State == container.StateRunning {
-			return nil
+			if forced.restart == "" {
+				return unchanged, nil
+			}
+			progress(fmt.Sprintf("restarting %s (%s was recreated, and it depends on it with restart: true)", s.Name, forced.restart))
+			if _, err := e.api.ContainerRestart(ctx, old.ID, client.ContainerRestartOptions{}); err != nil {
+				return unchanged, fmt.Errorf("service %q: restarting after %s was recreated: %w", s.Name, forced.restart, err)
+			}
+			return restarted, nil
 		}
 		// A process killed between creating the container and connecting
 		// it to its other networks left it short of them (so does a
 		// `docker network disconnect`): it joins every network it lacks.
 		if err := e.connect(ctx, s.Name, old.ID, spec.networks(), old.NetworkSettings); err != nil {
-			return err
+			return unchanged, err
 		}
 		progress("starting " + s.Name)
-		return e.start(ctx, s.Name, old.ID)
+		return restarted, e.start(ctx, s.Name, old.ID)
 	}
 	if old.ID != "" {
-		progress("recreating " + s.Name)
+		why := ""
+		if forced.recreate != "" {
+			why = " (" + forced.recreate + " was recreated, and it shares its namespace or volumes)"
+		}
+		progress("recreating " + s.Name + why)
 		if err := e.removeContainer(ctx, old.ID); err != nil {
-			return fmt.Errorf("service %q: removing the outdated container: %w", s.Name, err)
+			return unchanged, fmt.Errorf("service %q: removing the outdated container: %w", s.Name, err)
 		}
 	}
 	if err := e.createHostPaths(s); err != nil {
-		return err
+		return unchanged, err
 	}
 	progress("creating " + s.Name)
 	res, err := e.api.ContainerCreate(ctx, spec.create)
 	if err != nil {
-		return fmt.Errorf("service %q: creating container %s: %w", s.Name, spec.create.Name, err)
+		return unchanged, fmt.Errorf("service %q: creating container %s: %w", s.Name, spec.create.Name, err)
 	}
 	crashPoint(CrashContainerCreated)
 	if err := e.connect(ctx, s.Name, res.ID, spec.extra, nil); err != nil {
-		return err
+		return unchanged, err
+	}
+	if err := e.injectFiles(ctx, p, s, res.ID); err != nil {
+		return unchanged, err
 	}
 	progress("starting " + s.Name)
-	return e.start(ctx, s.Name, res.ID)
+	return recreated, e.start(ctx, s.Name, res.ID)
 }
 
 // connect joins a container to networks (the engine's API before 1.44

@@ -138,6 +138,19 @@ func Worktree(t testing.TB, repo, branch string) string {
 // even when the test fails.
 func Cleanup(t testing.TB, roots ...string) {
 	t.Helper()
+	labels := make([]string, len(roots))
+	for i, root := range roots {
+		labels[i] = "dev.wtenv.worktree=" + root
+	}
+	CleanupLabelled(t, labels...)
+}
+
+// CleanupLabelled removes, when the test ends, every container, network,
+// volume and image that carries one of the labels (key=value), such as
+// the project label of a stack another tool made. It runs even when the
+// test fails.
+func CleanupLabelled(t testing.TB, labels ...string) {
+	t.Helper()
 	t.Cleanup(func() {
 		api, err := client.New(client.FromEnv)
 		if err != nil {
@@ -147,8 +160,8 @@ func Cleanup(t testing.TB, roots ...string) {
 		defer api.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
-		for _, root := range roots {
-			removeLabelled(ctx, t, api, "dev.wtenv.worktree="+root)
+		for _, label := range labels {
+			removeLabelled(ctx, t, api, label)
 		}
 	})
 }

@@ -353,7 +353,7 @@ func (b *bench) composePortsFree(ctx context.Context) error {
 		return err
 	}
 	for _, ref := range compose.Published(p) {
-		port := p.Services[ref.Service].Ports[ref.Index].Published
+		port := p.Services[ref.Service].Ports[ref.Indexes[0]].Published
 		l, err := net.Listen("tcp", ":"+port)
 		if err != nil {
 			return fmt.Errorf("the compose side publishes host port %s (service %s) as the file says, and it is taken: %v", port, ref.Service, err)

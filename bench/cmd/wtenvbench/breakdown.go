@@ -67,7 +67,7 @@ func statusBreakdown(ctx context.Context, root string, n int) ([]step, samples, 
 			return nil, nil, err
 		}
 		lap()
-		if _, err := compose.Isolate(p, env.Project, make([]int, len(compose.Published(p)))); err != nil {
+		if _, err := compose.Isolate(p, env.Project, make([]int, len(compose.Published(p))), root); err != nil {
 			return nil, nil, err
 		}
 		lap()

@@ -1,0 +1,51 @@
+package envs
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/compose-spec/compose-go/v2/types"
+)
+
+// Resolved is the compose project as up runs it in this worktree, after
+// isolation, with every change wtenv made to it named: what `wtenv config`
+// prints.
+type Resolved struct {
+	Project  string `json:"project"`
+	Worktree string `json:"worktree"`
+	Branch   string `json:"branch"`
+	// ProjectDir is Docker Compose's project directory: the first compose
+	// file's folder, where .env is read and relative paths start.
+	ProjectDir   string   `json:"project_dir"`
+	ComposeFiles []string `json:"compose_files"`
+	// Rewrites name what isolation changed: the project name and each
+	// published port's host side.
+	Rewrites []string `json:"rewrites"`
+	// Warnings name the other rewrites (container, network and volume
+	// names) and what stays shared with other worktrees.
+	Warnings []string `json:"warnings"`
+	// Compose is the isolated project, in Docker Compose's own model.
+	Compose *types.Project `json:"compose"`
+}
+
+// Resolve loads, checks and isolates the worktree's compose project as up
+// would, without starting anything. The project keeps the host ports up
+// will use: the worktree's port block is assigned (and kept) as by up.
+func (e *Env) Resolve(ctx context.Context) (Resolved, error) {
+	p, res, err := e.load(ctx)
+	if err != nil {
+		return Resolved{}, err
+	}
+	out := Resolved{
+		Project:      e.Project,
+		Worktree:     e.Worktree.Root,
+		Branch:       e.Worktree.Branch,
+		ProjectDir:   p.WorkingDir,
+		ComposeFiles: p.ComposeFiles,
+		Rewrites:     []string{fmt.Sprintf("project name %q (from branch %q and this worktree's path)", e.Project, e.Worktree.Branch)},
+		Warnings:     res.Warnings,
+		Compose:      p,
+	}
+	out.Rewrites = append(out.Rewrites, res.Ports...)
+	return out, nil
+}
