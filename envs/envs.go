@@ -60,6 +60,21 @@ func Open(ctx context.Context, dir string) (*Env, error) {
 	return newEnv(wt, eng, store), nil
 }
 
+// OpenWithoutEngine binds to the worktree that contains dir with no
+// engine: for what needs none, such as Resolve (`wtenv config`), when no
+// engine answers. Only Resolve, Config and Close may be called on it.
+func OpenWithoutEngine(dir string) (*Env, error) {
+	wt, err := worktree.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	store, err := openStore()
+	if err != nil {
+		return nil, err
+	}
+	return newEnv(wt, nil, store), nil
+}
+
 // newEnv binds a worktree to an engine and a state store.
 func newEnv(wt worktree.Worktree, eng Engine, store *state.Store) *Env {
 	return &Env{
@@ -72,7 +87,12 @@ func newEnv(wt worktree.Worktree, eng Engine, store *state.Store) *Env {
 }
 
 // Close releases the engine connection.
-func (e *Env) Close() error { return e.engine.Close() }
+func (e *Env) Close() error {
+	if e.engine == nil {
+		return nil
+	}
+	return e.engine.Close()
+}
 
 // Config reads wtenv.yaml (zero when absent). It is read on every use, so
 // an edit takes effect at once, and only by the verbs that need it: a

@@ -16,40 +16,18 @@ import (
 // file's lock, so concurrent wtenv processes never hand out the same ports,
 // and returns one host port per published container port, in order.
 func (e *Env) assignPorts(ctx context.Context, refs []compose.PortRef) ([]int, error) {
-	r, err := ports.RangeFromEnv()
+	free, err := e.portProbe(ctx, refs)
 	if err != nil {
 		return nil, err
 	}
-	udp := false
-	for _, ref := range refs {
-		udp = udp || slices.Contains(ref.Protocols, "udp")
-	}
-	published, err := e.engine.PublishedPorts(ctx)
-	if err != nil {
-		return nil, err
-	}
-	free := portFree(e.engine.Host(), e.scope(), published, func(port int) bool { return ports.HostFree(port, udp) })
 	var block *state.PortBlock
 	err = e.store.Update(ctx, func(f *state.File) error {
 		cur := project(f, e)
-		var taken []state.PortBlock
-		for name, p := range f.Projects {
-			if name == e.Project || p.Ports == nil {
-				continue
-			}
-			// A worktree deleted from disk no longer holds its block; if its
-			// stack still runs, its published ports keep them out.
-			if _, err := os.Stat(p.Worktree); err != nil {
-				continue
-			}
-			taken = append(taken, *p.Ports)
-		}
-		b, err := ports.Assign(r, identity.RootHash(e.Worktree.Root), cur.Ports, taken, len(refs), free)
+		b, err := e.pickBlock(f, len(refs), free)
 		if err != nil {
 			return err
 		}
-		block = b
-		if b != nil {
+		if block = b; b != nil {
 			cur.Ports = b
 		}
 		return nil
@@ -57,11 +35,79 @@ func (e *Env) assignPorts(ctx context.Context, refs []compose.PortRef) ([]int, e
 	if err != nil {
 		return nil, err
 	}
-	out := make([]int, len(refs))
+	return blockPorts(block, len(refs)), nil
+}
+
+// previewPorts is assignPorts without recording the block: the ports up
+// would use now, for config. Without an engine it probes this machine
+// only.
+func (e *Env) previewPorts(ctx context.Context, refs []compose.PortRef) ([]int, error) {
+	free, err := e.portProbe(ctx, refs)
+	if err != nil {
+		return nil, err
+	}
+	f, err := e.store.Read(ctx)
+	if err != nil {
+		return nil, err
+	}
+	block, err := e.pickBlock(f, len(refs), free)
+	if err != nil {
+		return nil, err
+	}
+	return blockPorts(block, len(refs)), nil
+}
+
+// portProbe is the test of whether a host port can go to this stack.
+func (e *Env) portProbe(ctx context.Context, refs []compose.PortRef) (func(int) bool, error) {
+	udp := false
+	for _, ref := range refs {
+		udp = udp || slices.Contains(ref.Protocols, "udp")
+	}
+	probe := func(port int) bool { return ports.HostFree(port, udp) }
+	if e.engine == nil {
+		return probe, nil
+	}
+	published, err := e.engine.PublishedPorts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return portFree(e.engine.Host(), e.scope(), published, probe), nil
+}
+
+// pickBlock chooses the project's block for n ports given the state file:
+// its current one when it still fits, else the first free one from where
+// its hash points.
+func (e *Env) pickBlock(f *state.File, n int, free func(int) bool) (*state.PortBlock, error) {
+	r, err := ports.RangeFromEnv()
+	if err != nil {
+		return nil, err
+	}
+	var current *state.PortBlock
+	if cur, ok := f.Projects[e.Project]; ok {
+		current = cur.Ports
+	}
+	var taken []state.PortBlock
+	for name, p := range f.Projects {
+		if name == e.Project || p.Ports == nil {
+			continue
+		}
+		// A worktree deleted from disk no longer holds its block; if its
+		// stack still runs, its published ports keep them out.
+		if _, err := os.Stat(p.Worktree); err != nil {
+			continue
+		}
+		taken = append(taken, *p.Ports)
+	}
+	return ports.Assign(r, identity.RootHash(e.Worktree.Root), current, taken, n, free)
+}
+
+// blockPorts are the first n ports of block.
+func blockPorts(block *state.PortBlock, n int) []int {
+	out := make([]int, n)
 	for i := range out {
 		out[i] = block.Start + i
 	}
-	return out, nil
+	return out
 }
 
 // portFree decides whether a host port can go to scope's stack: a port its

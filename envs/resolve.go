@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/wtenv/wtenv/envs/compose"
 )
 
 // Resolved is the compose project as up runs it in this worktree, after
@@ -29,10 +30,27 @@ type Resolved struct {
 }
 
 // Resolve loads, checks and isolates the worktree's compose project as up
-// would, without starting anything. The project keeps the host ports up
-// will use: the worktree's port block is assigned (and kept) as by up.
+// would, without starting or recording anything: the host ports are those
+// up would take now (the worktree's block when it has one). It works
+// without an engine (an Env from OpenWithoutEngine); ports are then probed
+// on this machine only.
 func (e *Env) Resolve(ctx context.Context) (Resolved, error) {
-	p, res, err := e.load(ctx)
+	cfg, err := e.Config()
+	if err != nil {
+		return Resolved{}, err
+	}
+	p, err := compose.Load(ctx, e.Worktree.Root, cfg, e.Project)
+	if err != nil {
+		return Resolved{}, err
+	}
+	if err := compose.Check(p, cfg); err != nil {
+		return Resolved{}, err
+	}
+	hostPorts, err := e.previewPorts(ctx, compose.Published(p))
+	if err != nil {
+		return Resolved{}, err
+	}
+	res, err := compose.Isolate(p, e.Project, hostPorts, e.Worktree.Root)
 	if err != nil {
 		return Resolved{}, err
 	}

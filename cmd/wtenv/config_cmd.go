@@ -19,7 +19,7 @@ var configCmd = command{
 			if len(args) > 0 {
 				return fmt.Errorf("%w: config takes no arguments", errUsage)
 			}
-			return withEnv(ctx, g, func(env *envs.Env) error {
+			return withEnvOrNone(ctx, g, func(env *envs.Env) error {
 				r, err := env.Resolve(ctx)
 				if errors.Is(err, envs.ErrUnsupported) {
 					// DESIGN.md: config exits 1 naming the service and
@@ -36,6 +36,25 @@ var configCmd = command{
 			})
 		}
 	},
+}
+
+// withEnvOrNone is withEnv, or without an engine when none answers:
+// config needs none, as docker compose config needs none.
+func withEnvOrNone(ctx context.Context, g *globals, fn func(*envs.Env) error) error {
+	err := withEnv(ctx, g, fn)
+	if envs.KindOf(err) != envs.KindUnreachable {
+		return err
+	}
+	dir, derr := g.worktreeDir()
+	if derr != nil {
+		return derr
+	}
+	env, oerr := envs.OpenWithoutEngine(dir)
+	if oerr != nil {
+		return oerr
+	}
+	defer env.Close()
+	return fn(env)
 }
 
 // printResolved writes the project as YAML, as `docker compose config`

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"path/filepath"
 	"strings"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/wtenv/wtenv/envs"
 	"github.com/wtenv/wtenv/envs/enginetest"
+	"github.com/wtenv/wtenv/envs/state"
 )
 
 // A compose file in a subfolder, as many products ship theirs: its .env
@@ -69,5 +71,39 @@ func TestConfigNamesWhatItCannotRun(t *testing.T) {
 	code, _, stderr := cli(t, "config", "--worktree", repo)
 	if code != exitFailure || !strings.Contains(stderr, `service "proxy": key "network_mode" has value "host"`) || !strings.Contains(stderr, "host_network: true") {
 		t.Errorf("exit %d, want %d; stderr %q", code, exitFailure, stderr)
+	}
+}
+
+// config needs no engine, as docker compose config needs none, and
+// records nothing: the ports it shows are those up would take now.
+func TestConfigWithoutAnEngineRecordsNothing(t *testing.T) {
+	stateDir := t.TempDir()
+	t.Setenv("WTENV_STATE_DIR", stateDir)
+	t.Setenv("WTENV_PORT_RANGE", "40000-40639")
+	t.Setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+	repo := enginetest.Repo(t, "offline", map[string][]byte{
+		"compose.yaml": []byte("services:\n  web:\n    image: nginx\n    ports: [\"80:80\"]\n"),
+	})
+	code, stdout, stderr := cli(t, "config", "--json", "--worktree", repo)
+	if code != exitOK {
+		t.Fatalf("config without an engine: exit %d\n%s", code, stderr)
+	}
+	var r envs.Resolved
+	if err := json.Unmarshal([]byte(stdout), &r); err != nil {
+		t.Fatal(err)
+	}
+	if p := r.Compose.Services["web"].Ports; len(p) != 1 || p[0].Published == "80" || p[0].Published == "" {
+		t.Errorf("ports %+v: want one port of the worktree's block", p)
+	}
+	store, err := state.Open(stateDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := store.Read(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, ok := f.Projects[r.Project]; ok && p.Ports != nil {
+		t.Errorf("config recorded a port block: %+v", p.Ports)
 	}
 }

@@ -28,6 +28,11 @@ func Check(p *types.Project, cfg Config) error {
 		problems = append(problems, find("service", name, p.Services[name], serviceRules)...)
 		problems = append(problems, checkNetworkMode(p.Services[name], cfg)...)
 	}
+	for _, name := range slices.Sorted(maps.Keys(p.DisabledServices)) {
+		if s := p.DisabledServices[name]; s.Build != nil && builtForEnabled(p, s) {
+			problems = append(problems, findAt("service", name, s.Build, buildRules, "build")...)
+		}
+	}
 	for _, name := range slices.Sorted(maps.Keys(p.Networks)) {
 		problems = append(problems, find("network", name, p.Networks[name], networkRules)...)
 	}
@@ -48,31 +53,46 @@ func Check(p *types.Project, cfg Config) error {
 	return joined(problems)
 }
 
+// builtForEnabled reports whether up builds s although it is not enabled:
+// an enabled service runs the image it builds, or builds on it.
+func builtForEnabled(p *types.Project, s types.ServiceConfig) bool {
+	for _, e := range p.Services {
+		if s.Image != "" && e.Image == s.Image {
+			return true
+		}
+		if e.Build != nil && slices.Contains(slices.Collect(maps.Values(e.Build.AdditionalContexts)), types.ServicePrefix+s.Name) {
+			return true
+		}
+	}
+	return false
+}
+
 // CheckService is Check for one service, such as a test suite's service
 // that sits under a profile up does not enable.
 func CheckService(s types.ServiceConfig, cfg Config) error {
 	return joined(append(find("service", s.Name, s, serviceRules), checkNetworkMode(s, cfg)...))
 }
 
-// checkNetworkMode accepts the network modes that keep a stack to itself:
-// its own networks, none, the default bridge, and another service's
-// namespace. The host's network is the user's to opt into, since its
-// ports are the host's own and collide between worktrees.
+// checkNetworkMode accepts the network modes Docker Compose runs, but the
+// host's network, which the user opts into, since its ports are the host's
+// own and collide between worktrees. Joining another container's namespace
+// (service:x, or container:x outside the stack, which Isolate reports as
+// shared) leaves nothing to publish ports from.
 func checkNetworkMode(s types.ServiceConfig, cfg Config) []string {
 	mode := s.NetworkMode
+	joins := strings.HasPrefix(mode, types.ServicePrefix) || strings.HasPrefix(mode, types.ContainerPrefix)
 	var why string
 	switch {
-	case strings.HasPrefix(mode, types.NetworkModeServicePrefix) && len(s.Ports) > 0:
+	case joins && len(s.Ports) > 0:
+		target := strings.TrimPrefix(strings.TrimPrefix(mode, types.ServicePrefix), types.ContainerPrefix)
 		return []string{fmt.Sprintf("service %q: key %q with network_mode %q is %s: a container in another's network namespace cannot publish ports (the engine refuses them, under Docker Compose too); publish them on %s instead",
-			s.Name, "ports", mode, ErrUnsupported, strings.TrimPrefix(mode, types.NetworkModeServicePrefix))}
-	case mode == "", mode == "none", mode == "bridge", strings.HasPrefix(mode, types.NetworkModeServicePrefix):
+			s.Name, "ports", mode, ErrUnsupported, target)}
+	case mode == "", mode == "none", mode == "bridge", joins:
 		return nil
 	case mode == "host" && cfg.HostNetwork:
 		return nil
 	case mode == "host":
 		why = "the host's network gives every worktree's stack the same ports, so two stacks collide; set host_network: true in wtenv.yaml to run it anyway"
-	case strings.HasPrefix(mode, "container:"):
-		why = "it joins a container outside the stack, which every worktree would share; use network_mode: service:<name> for a service of this file"
 	default:
 		why = "a network is joined under networks:, which wtenv isolates per worktree"
 	}
@@ -83,8 +103,13 @@ const nextAction = "; remove it, or keep it in a compose file that wtenv.yaml's 
 
 // find walks one service, network or volume and describes each problem.
 func find(kind, name string, v any, rs rules) []string {
+	return findAt(kind, name, v, rs, "")
+}
+
+// findAt is find for the part of a service found at key at.
+func findAt(kind, name string, v any, rs rules, at string) []string {
 	var problems []string
-	walk(reflect.ValueOf(v), rs, "", func(key, detail, reason string) {
+	walk(reflect.ValueOf(v), rs, at, func(key, detail, reason string) {
 		msg := fmt.Sprintf("%s %q: key %q", kind, name, key)
 		if detail != "" {
 			msg += " has " + detail + ", which"

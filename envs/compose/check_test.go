@@ -140,9 +140,31 @@ secrets:
 			want:    []string{`service "api": key "network_mode" has value "host", which is not supported by wtenv: the host's network gives every worktree's stack the same ports, so two stacks collide; set host_network: true in wtenv.yaml to run it anyway`},
 		},
 		{
-			name:    "another container's network",
-			compose: "services:\n  api: {image: a, network_mode: \"container:db\"}\n",
-			want:    []string{`service "api": key "network_mode" has value "container:db", which is not supported by wtenv: it joins a container outside the stack`},
+			name:    "ports in another container's network",
+			compose: "services:\n  api: {image: a, network_mode: \"container:db\", ports: [\"80\"]}\n",
+			want:    []string{`service "api": key "ports" with network_mode "container:db" is not supported by wtenv: a container in another's network namespace cannot publish ports`},
+		},
+		{
+			name:    "a network name as network_mode",
+			compose: "services:\n  api: {image: a, network_mode: mynet}\n",
+			want:    []string{`service "api": key "network_mode" has value "mynet", which is not supported by wtenv: a network is joined under networks:`},
+		},
+		{
+			name:    "a remote build context",
+			compose: "services:\n  api: {build: {context: \"https://github.com/x/y.git#main\"}}\n",
+			want:    []string{`service "api": key "build.context" has value "https://github.com/x/y.git#main", a remote context`},
+		},
+		{
+			name:    "a build network of its own",
+			compose: "services:\n  api: {build: {context: ., network: buildnet}}\n",
+			want:    []string{`service "api": key "build.network" has value "buildnet"`},
+		},
+		{
+			// A service under a profile up does not enable is built when
+			// an enabled one runs its image: its build is checked.
+			name:    "the build of a disabled service an enabled one runs",
+			compose: "services:\n  base: {image: org/base, profiles: [tools], build: {context: ., ssh: [default]}}\n  app: {image: org/base}\n",
+			want:    []string{`service "base": key "build.ssh" is not supported`},
 		},
 		{
 			name: "several, sorted",

@@ -82,6 +82,7 @@ func Isolate(p *types.Project, name string, hostPorts []int, worktree string) (R
 		}
 		absoluteBinds(s.Volumes, p.WorkingDir)
 		res.Warnings = append(res.Warnings, sharedBinds(s, worktree)...)
+		res.Warnings = append(res.Warnings, outsideContainers(s)...)
 		if s.NetworkMode == "host" {
 			res.warn("service %q uses the host's network (host_network: true in wtenv.yaml): the ports it listens on are the host's own and collide with other worktrees' stacks, and its ports: entries are ignored, as the engine ignores them", svc)
 		}

@@ -89,6 +89,7 @@ services:
     image: postgres
     container_name: db
     volumes: [data:/var/lib/postgresql/data, cache:/cache, shared:/shared, ./init:/init, /etc/hosts:/h:ro, /srv/pgdata:/pg]
+    volumes_from: ["container:legacy-data"]
     networks: [default, back, outside]
 volumes:
   data: {name: shared-data}
@@ -107,6 +108,8 @@ networks:
 		// A writable bind outside the worktree is every stack's; a
 		// read-only one and one inside the worktree are not reported.
 		`service "db": bind mount /srv/pgdata is writable and outside the worktree: every worktree's stack shares it; mount it read-only (:ro), or keep the data in a named volume, which is per worktree`,
+		// So is a container outside the stack, like an external network.
+		`service "db": volumes_from container "legacy-data" outside the stack: shared with other stacks`,
 		`network "outside" is external: shared with other stacks`,
 		`volume "data": name "shared-data" rewritten to "shop-feature-billing-3f2a_data"`,
 		`volume "team-cache" is external: shared with other stacks`,

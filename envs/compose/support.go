@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strings"
 
 	"github.com/compose-spec/compose-go/v2/types"
 )
@@ -163,7 +164,7 @@ var serviceRules = rules{
 
 // buildRules are the keys of a service's build.
 var buildRules = rules{
-	"context":             whole,
+	"context":             {value: localContext},
 	"dockerfile":          whole,
 	"dockerfile_inline":   whole,
 	"args":                whole,
@@ -171,7 +172,7 @@ var buildRules = rules{
 	"labels":              whole,
 	"secrets":             {keys: fileReferenceRules},
 	"no_cache":            whole,
-	"network":             whole,
+	"network":             {value: oneOf("default", "host", "none")},
 	"extra_hosts":         whole,
 	"shm_size":            whole,
 	"additional_contexts": whole,
@@ -320,6 +321,17 @@ func oneOf(valid ...string) func(reflect.Value) string {
 		}
 		return ""
 	}
+}
+
+// localContext accepts a build context that is a folder: a Git or URL
+// context would be fetched from a remote, and wtenv builds what the
+// worktree holds.
+func localContext(v reflect.Value) string {
+	c := v.String()
+	if strings.Contains(c, "://") || strings.HasPrefix(c, "git@") || strings.HasPrefix(c, "github.com/") {
+		return fmt.Sprintf("value %q, a remote context (clone it into the worktree and point context at the folder)", c)
+	}
+	return ""
 }
 
 // zeroOrOne accepts an unset count, 0 (the service is not started, as in

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"net/netip"
@@ -57,7 +58,11 @@ func specFor(p *types.Project, s types.ServiceConfig, image string, labels map[s
 		cfg.StopTimeout = &secs
 	}
 	if s.HealthCheck != nil {
-		cfg.Healthcheck = healthConfig(s.HealthCheck)
+		hc, err := healthConfig(s.HealthCheck)
+		if err != nil {
+			return containerSpec{}, fmt.Errorf("service %q: %w", s.Name, err)
+		}
+		cfg.Healthcheck = hc
 	}
 	exposed, bindings, err := portSpecs(s)
 	if err != nil {
@@ -176,16 +181,11 @@ func (c containerSpec) networks() map[string]*network.EndpointSettings {
 	return out
 }
 
-// MemoryLimit is the service's memory limit in bytes, from mem_limit or
-// deploy.resources.limits.memory; 0 when it has none.
+// MemoryLimit is the service's memory limit in bytes, as the container
+// gets it: deploy.resources.limits.memory, which wins as in Compose, else
+// mem_limit; 0 when it has none.
 func MemoryLimit(s types.ServiceConfig) int64 {
-	if s.MemLimit > 0 {
-		return int64(s.MemLimit)
-	}
-	if s.Deploy != nil && s.Deploy.Resources.Limits != nil {
-		return int64(s.Deploy.Resources.Limits.MemoryBytes)
-	}
-	return 0
+	return resources(s).Memory
 }
 
 // sortedNetworks lists the service's networks in a stable order, the one
@@ -224,9 +224,13 @@ func envList(env types.MappingWithEquals) []string {
 	return out
 }
 
-func healthConfig(h *types.HealthCheckConfig) *container.HealthConfig {
+func healthConfig(h *types.HealthCheckConfig) (*container.HealthConfig, error) {
 	if h.Disable {
-		return &container.HealthConfig{Test: []string{"NONE"}}
+		return &container.HealthConfig{Test: []string{"NONE"}}, nil
+	}
+	if h.StartInterval != nil && h.StartPeriod == nil {
+		// As Compose: the engine would ignore it.
+		return nil, errors.New("healthcheck.start_interval requires healthcheck.start_period to be set; add start_period")
 	}
 	hc := &container.HealthConfig{Test: h.Test}
 	if h.Interval != nil {
@@ -244,7 +248,7 @@ func healthConfig(h *types.HealthCheckConfig) *container.HealthConfig {
 	if h.Retries != nil {
 		hc.Retries = int(*h.Retries)
 	}
-	return hc
+	return hc, nil
 }
 
 func tmpfsMap(list types.StringList) map[string]string {

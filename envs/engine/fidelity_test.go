@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/client"
@@ -171,6 +172,35 @@ func TestUpRunsComposeKeysAsComposeDoes(t *testing.T) {
 		if third[svc].ID != c.ID || third[svc].State.StartedAt != c.State.StartedAt {
 			t.Errorf("%s changed on an up with nothing to do", svc)
 		}
+	}
+
+	// A stopped container started again gets the secrets' current
+	// values, as under Compose, which writes them before every start.
+	if _, err := api.ContainerStop(ctx, third["store"].ID, client.ContainerStopOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	// What the next load reads when the variable has changed: the loader
+	// copies an environment secret's value into its content.
+	p.Environment["WTENV_FIDELITY_TOKEN"] = "rotated"
+	sec := p.Secrets["envtoken"]
+	sec.Content = "rotated"
+	p.Secrets["envtoken"] = sec
+	// A service scaled to zero loses its container, as Compose scales it
+	// down.
+	front := p.Services["front"]
+	zero := 0
+	front.Deploy = &types.DeployConfig{Replicas: &zero}
+	p.Services["front"] = front
+	p = p.WithServicesDisabled("front")
+	if err := eng.Up(ctx, p, meta, engine.UpOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	fourth := inspectStack(t, api, meta)
+	if got := readFile(t, api, fourth["store"].ID, "/run/secrets/envtoken"); fourth["store"].ID != third["store"].ID || got != "rotated" {
+		t.Errorf("store restarted with envtoken %q, want the rotated value in the same container", got)
+	}
+	if _, ok := fourth["front"]; ok {
+		t.Error("front, scaled to zero, still has its container")
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"path"
+	"slices"
 	"strconv"
 	"time"
 
@@ -75,42 +76,73 @@ func fileMounts(p *types.Project, s types.ServiceConfig) ([]mount.Mount, error) 
 		if f.source.File == "" || f.source.Environment != "" || f.source.Content != "" {
 			continue
 		}
+		if slices.ContainsFunc(s.Volumes, func(v types.ServiceVolumeConfig) bool { return v.Target == f.target() }) {
+			continue // a volume mounts there already, and Compose lets it win
+		}
 		out = append(out, mount.Mount{Type: mount.TypeBind, Source: f.source.File, Target: f.target(), ReadOnly: true})
 	}
 	return out, nil
 }
 
-// injectFiles writes the secrets and configs whose content is not a file
-// into the created container id.
-func (e *Docker) injectFiles(ctx context.Context, p *types.Project, s types.ServiceConfig, id string) error {
+// inlineFile is a secret or config whose content is written into the
+// container.
+type inlineFile struct {
+	ref     fileRef
+	content string
+}
+
+// inlineFiles reads the content of the service's secrets and configs that
+// are not files, so that a missing variable is reported before anything
+// on the engine changes.
+func inlineFiles(p *types.Project, s types.ServiceConfig) ([]inlineFile, error) {
 	refs, err := fileRefs(p, s)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	var out []inlineFile
 	for _, f := range refs {
 		content, ok, err := inlineContent(p, f)
 		if err != nil {
-			return fmt.Errorf("service %q: %w", s.Name, err)
+			return nil, fmt.Errorf("service %q: %w", s.Name, err)
 		}
 		if !ok {
 			continue
 		}
 		if s.ReadOnly {
-			return fmt.Errorf("service %q: %s %q comes from the environment, which cannot be written into a read_only container; read it from a file instead", s.Name, f.kind, f.ref.Source)
+			return nil, fmt.Errorf("service %q: %s %q comes from the environment, which cannot be written into a read_only container; read it from a file instead", s.Name, f.kind, f.ref.Source)
 		}
-		archive, err := tarOf(f.target(), content, f.ref)
+		out = append(out, inlineFile{ref: f, content: content})
+	}
+	return out, nil
+}
+
+// writeFiles writes the files into container id, which is created and not
+// running. As Docker Compose does, this happens before every start, so a
+// stopped container that starts again gets the current values.
+func (e *Docker) writeFiles(ctx context.Context, service, id string, files []inlineFile) error {
+	for _, f := range files {
+		archive, err := tarOf(f.ref.target(), f.content, f.ref.ref)
 		if err != nil {
-			return fmt.Errorf("service %q: %s %q: %w", s.Name, f.kind, f.ref.Source, err)
+			return fmt.Errorf("service %q: %s %q: %w; fix its uid or gid", service, f.ref.kind, f.ref.ref.Source, err)
 		}
 		if _, err := e.api.CopyToContainer(ctx, id, client.CopyToContainerOptions{
 			DestinationPath: "/",
 			Content:         archive,
-			CopyUIDGID:      f.ref.UID != "" || f.ref.GID != "",
+			CopyUIDGID:      f.ref.ref.UID != "" || f.ref.ref.GID != "",
 		}); err != nil {
-			return fmt.Errorf("service %q: writing %s %q into the container: %w", s.Name, f.kind, f.ref.Source, err)
+			return fmt.Errorf("service %q: writing %s %q into the container: %w; run up again", service, f.ref.kind, f.ref.ref.Source, err)
 		}
 	}
 	return nil
+}
+
+// injectFiles reads and writes the inline files of s into container id.
+func (e *Docker) injectFiles(ctx context.Context, p *types.Project, s types.ServiceConfig, id string) error {
+	files, err := inlineFiles(p, s)
+	if err != nil {
+		return err
+	}
+	return e.writeFiles(ctx, s.Name, id, files)
 }
 
 // inlineContent is the content of a secret or config that is not read

@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/compose-spec/compose-go/v2/types"
 	cerrdefs "github.com/containerd/errdefs"
+	"github.com/containerd/platforms"
 	"github.com/moby/moby/client"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
 // ErrImage means an image could be neither found, pulled nor built.
@@ -63,26 +66,33 @@ func (e *Docker) ensureImage(ctx context.Context, p *types.Project, s types.Serv
 }
 
 // localOrPulled returns the reference and ID of the image of a service
-// without a build: the local one, or pulled as pull_policy says.
+// without a build: the local one, or pulled as pull_policy says (missing,
+// always, never, or refreshed when older than daily, weekly or every_<d>),
+// for the service's platform when it names one.
 func (e *Docker) localOrPulled(ctx context.Context, s types.ServiceConfig, progress func(string)) (string, string, error) {
 	if s.Image == "" {
 		return "", "", fmt.Errorf("service %q has neither image nor build; add one of them", s.Name)
 	}
-	id, err := e.imageID(ctx, s.Image)
+	policy, refresh, err := s.GetPullPolicy()
 	if err != nil {
+		return "", "", fmt.Errorf("service %q: %w; use missing, always, never, daily, weekly or every_<duration>", s.Name, err)
+	}
+	res, err := e.api.ImageInspect(ctx, s.Image)
+	if err != nil && !cerrdefs.IsNotFound(err) {
 		return "", "", err
 	}
-	policy := s.PullPolicy
-	if id != "" && policy != types.PullPolicyAlways {
+	id := res.ID
+	stale := policy == types.PullPolicyAlways || (policy == types.PullPolicyRefresh && time.Since(res.Metadata.LastTagTime) >= refresh)
+	if id != "" && !stale {
 		return s.Image, id, nil
 	}
 	if policy == types.PullPolicyNever {
 		return "", "", fmt.Errorf("%w: service %q: image %q is not on the engine and pull_policy is never; build it or load it locally (docker build -t %s …, or docker load)", ErrImage, s.Name, s.Image, s.Image)
 	}
 	progress("pulling " + s.Image)
-	if err := e.pull(ctx, s.Image); err != nil {
+	if err := e.pullFor(ctx, s.Image, s.Platform); err != nil {
 		if id != "" && ctx.Err() == nil {
-			return s.Image, id, nil // pull_policy always, but the local copy will do when no registry answers
+			return s.Image, id, nil // a refresh is due, but the local copy will do when no registry answers
 		}
 		return "", "", pullFailed(ctx, s.Name, s.Image, err)
 	}
@@ -101,7 +111,21 @@ func pullFailed(ctx context.Context, service, image string, err error) error {
 }
 
 func (e *Docker) pull(ctx context.Context, ref string) error {
-	resp, err := e.api.ImagePull(ctx, ref, client.ImagePullOptions{})
+	return e.pullFor(ctx, ref, "")
+}
+
+// pullFor pulls ref for platform (os/arch[/variant]), or for the engine's
+// own when it is "".
+func (e *Docker) pullFor(ctx context.Context, ref, platform string) error {
+	var opts client.ImagePullOptions
+	if platform != "" {
+		p, err := platforms.Parse(platform)
+		if err != nil {
+			return fmt.Errorf("platform %q: %w", platform, err)
+		}
+		opts.Platforms = []ocispec.Platform{p}
+	}
+	resp, err := e.api.ImagePull(ctx, ref, opts)
 	if err != nil {
 		return err
 	}

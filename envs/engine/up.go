@@ -57,6 +57,9 @@ func (e *Docker) Up(ctx context.Context, p *types.Project, meta Meta, opts UpOpt
 	if err != nil {
 		return err
 	}
+	if err := e.scaleDown(ctx, p, existing, progress); err != nil {
+		return err
+	}
 	deadline := time.Now().Add(opts.Timeout)
 	started := map[string]chan struct{}{}
 	for name := range p.Services {
@@ -86,6 +89,30 @@ func (e *Docker) Up(ctx context.Context, p *types.Project, meta Meta, opts UpOpt
 
 type imageRef struct{ ref, id string }
 
+// scaleDown removes the containers of services now scaled to zero, as
+// Docker Compose's up scales them down; a service disabled by a profile
+// keeps its container, as there.
+func (e *Docker) scaleDown(ctx context.Context, p *types.Project, existing map[string]container.Summary, progress func(string)) error {
+	for name, s := range p.DisabledServices {
+		old, ok := existing[name]
+		if !ok || !scaledToZero(s) {
+			continue
+		}
+		progress("removing " + name + " (scaled to zero)")
+		if err := e.removeContainer(ctx, old.ID); err != nil {
+			return fmt.Errorf("service %q: removing the container of a service scaled to zero: %w", name, err)
+		}
+	}
+	return nil
+}
+
+func scaledToZero(s types.ServiceConfig) bool {
+	if s.Scale != nil && *s.Scale == 0 {
+		return true
+	}
+	return s.Deploy != nil && s.Deploy.Replicas != nil && *s.Deploy.Replicas == 0
+}
+
 // serviceContainers maps service name to its existing (non one-off)
 // container of the project.
 func (e *Docker) serviceContainers(ctx context.Context, scope Scope) (map[string]container.Summary, error) {
@@ -112,6 +139,10 @@ func (e *Docker) reconcile(ctx context.Context, p *types.Project, s types.Servic
 	if err != nil {
 		return unchanged, err
 	}
+	files, err := inlineFiles(p, s)
+	if err != nil {
+		return unchanged, err
+	}
 	if old.ID != "" && old.Labels[LabelConfigHash] == hash && old.Labels[LabelImage] == img.id && forced.recreate == "" {
 		if old.State == container.StateRunning {
 			if forced.restart == "" {
@@ -119,7 +150,7 @@ func (e *Docker) reconcile(ctx context.Context, p *types.Project, s types.Servic
 			}
 			progress(fmt.Sprintf("restarting %s (%s was recreated, and it depends on it with restart: true)", s.Name, forced.restart))
 			if _, err := e.api.ContainerRestart(ctx, old.ID, client.ContainerRestartOptions{}); err != nil {
-				return unchanged, fmt.Errorf("service %q: restarting after %s was recreated: %w", s.Name, forced.restart, err)
+				return unchanged, fmt.Errorf("service %q: restarting after %s was recreated: %w; run up again", s.Name, forced.restart, err)
 			}
 			return restarted, nil
 		}
@@ -127,6 +158,9 @@ func (e *Docker) reconcile(ctx context.Context, p *types.Project, s types.Servic
 		// it to its other networks left it short of them (so does a
 		// `docker network disconnect`): it joins every network it lacks.
 		if err := e.connect(ctx, s.Name, old.ID, spec.networks(), old.NetworkSettings); err != nil {
+			return unchanged, err
+		}
+		if err := e.writeFiles(ctx, s.Name, old.ID, files); err != nil {
 			return unchanged, err
 		}
 		progress("starting " + s.Name)
@@ -154,7 +188,7 @@ func (e *Docker) reconcile(ctx context.Context, p *types.Project, s types.Servic
 	if err := e.connect(ctx, s.Name, res.ID, spec.extra, nil); err != nil {
 		return unchanged, err
 	}
-	if err := e.injectFiles(ctx, p, s, res.ID); err != nil {
+	if err := e.writeFiles(ctx, s.Name, res.ID, files); err != nil {
 		return unchanged, err
 	}
 	progress("starting " + s.Name)

@@ -3,8 +3,10 @@ package compose
 import (
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/compose-spec/compose-go/v2/types"
@@ -25,6 +27,30 @@ func sharedBinds(s types.ServiceConfig, worktree string) []string {
 			continue
 		}
 		out = append(out, fmt.Sprintf("service %q: bind mount %s is writable and outside the worktree: every worktree's stack shares it; mount it read-only (:ro), or keep the data in a named volume, which is per worktree", s.Name, v.Source))
+	}
+	return out
+}
+
+// outsideContainers warns about each reference of s to a container outside
+// the stack (network_mode, pid, ipc or volumes_from container:<name>,
+// external_links): like an external network, it is shared with every
+// worktree's stack, on purpose.
+func outsideContainers(s types.ServiceConfig) []string {
+	var out []string
+	refs := map[string]string{"network_mode": s.NetworkMode, "pid": s.Pid, "ipc": s.Ipc}
+	for _, key := range slices.Sorted(maps.Keys(refs)) {
+		if name, ok := strings.CutPrefix(refs[key], types.ContainerPrefix); ok {
+			out = append(out, fmt.Sprintf("service %q: %s joins container %q outside the stack: shared with other stacks", s.Name, key, name))
+		}
+	}
+	for _, v := range s.VolumesFrom {
+		if name, ok := strings.CutPrefix(v, types.ContainerPrefix); ok {
+			out = append(out, fmt.Sprintf("service %q: volumes_from container %q outside the stack: shared with other stacks", s.Name, name))
+		}
+	}
+	for _, l := range s.ExternalLinks {
+		name, _, _ := strings.Cut(l, ":")
+		out = append(out, fmt.Sprintf("service %q: external_links to container %q outside the stack: shared with other stacks", s.Name, name))
 	}
 	return out
 }
