@@ -45,19 +45,14 @@ type Env struct {
 // Open binds to the worktree that contains dir and connects to the engine.
 // The caller closes the Env.
 func Open(ctx context.Context, dir string) (*Env, error) {
-	wt, err := worktree.Open(dir)
+	e, err := OpenWithoutEngine(dir)
 	if err != nil {
 		return nil, err
 	}
-	store, err := openStore()
-	if err != nil {
+	if e.engine, err = connect(ctx); err != nil {
 		return nil, err
 	}
-	eng, err := connect(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return newEnv(wt, eng, store), nil
+	return e, nil
 }
 
 // OpenWithoutEngine binds to the worktree that contains dir with no
