@@ -36,6 +36,11 @@ func (e *Env) Up(ctx context.Context, opts UpOptions) (stack.Stack, error) {
 	if err := knownServices(p, opts.Services...); err != nil {
 		return stack.Stack{}, err
 	}
+	for _, name := range opts.Services {
+		if s, ok := p.DisabledServices[name]; ok && !compose.Starts(s) {
+			return stack.Stack{}, fmt.Errorf("%w: service %q is scaled to zero (deploy.replicas or scale is 0), so up starts no container for it; set it to 1 to run it", ErrInvalidArguments, name)
+		}
+	}
 	if err := e.admit(ctx, p); err != nil {
 		return stack.Stack{}, err
 	}
