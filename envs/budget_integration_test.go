@@ -56,7 +56,7 @@ func TestBudgetRefusesAdmitsAndReleases(t *testing.T) {
 	if !errors.Is(err, budget.ErrRefused) || envs.KindOf(err) != envs.KindBudgetRefused {
 		t.Fatalf("second stack: %v, want a refusal", err)
 	}
-	for _, want := range []string{"memory budget full", a.Project, roots[0], "env_down", "wtenv down --worktree", budget.EnvVar} {
+	for _, want := range []string{"memory budget full", a.Project, roots[0], "env_down", "wtenv sleep --worktree", budget.EnvVar} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("refusal lacks %q:\n%v", want, err)
 		}

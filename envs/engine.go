@@ -33,6 +33,10 @@ type Engine interface {
 	// Up brings the isolated project to its declared state, labelled with
 	// meta, and waits for health. It is idempotent.
 	Up(ctx context.Context, p *types.Project, meta engine.Meta, opts engine.UpOptions) error
+	// Stop stops the scope's running service containers, dependents
+	// first, keeping them and everything they use, so that Up starts
+	// them again as they were. It returns how many it stopped.
+	Stop(ctx context.Context, scope engine.Scope) (int, error)
 	// Down removes the scope's containers and networks, with purge also
 	// its volumes and built images. Gone already is success.
 	Down(ctx context.Context, scope engine.Scope, purge bool) (engine.DownResult, error)

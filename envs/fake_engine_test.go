@@ -2,6 +2,7 @@ package envs
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 
@@ -65,6 +66,10 @@ func (f *fakeEngine) Up(_ context.Context, p *types.Project, meta engine.Meta, _
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, "up "+meta.Project)
 	for _, name := range p.ServiceNames() {
+		if i := slices.IndexFunc(f.containers, func(c engine.Container) bool { return c.ID == meta.Project+"-"+name }); i >= 0 {
+			f.containers[i].State, f.containers[i].MemoryBytes = "running", 10<<20
+			continue
+		}
 		f.containers = append(f.containers, engine.Container{
 			ID: meta.Project + "-" + name, Name: meta.Project + "-" + name + "-1",
 			Project: meta.Project, Service: name, Worktree: meta.Worktree, Branch: meta.Branch, Host: meta.Host,
@@ -89,6 +94,21 @@ func (f *fakeEngine) Down(_ context.Context, scope engine.Scope, purge bool) (en
 	}
 	f.containers = kept
 	return r, nil
+}
+
+// Stop "stops" the scope's running containers: exited, holding nothing.
+func (f *fakeEngine) Stop(_ context.Context, scope engine.Scope) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, "stop "+scope.Project)
+	n := 0
+	for i, c := range f.containers {
+		if c.In(scope) && !c.OneOff && c.State == "running" {
+			f.containers[i].State, f.containers[i].MemoryBytes = "exited", 0
+			n++
+		}
+	}
+	return n, nil
 }
 
 func (f *fakeEngine) Logs(context.Context, engine.Scope, string, int) (string, error) {

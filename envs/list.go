@@ -32,5 +32,9 @@ func list(ctx context.Context, eng Engine, store *state.Store) (stack.List, erro
 		return stack.List{}, err
 	}
 	b, err := budgetSummary(ctx, eng, store, f, snap)
-	return stack.List{Stacks: summaries(snap), Budget: b}, err
+	stacks := summaries(snap)
+	for i, s := range stacks {
+		stacks[i].State, _ = sleepState(s.State, f.Projects[s.Project], store.Busy(s.Project))
+	}
+	return stack.List{Stacks: stacks, Budget: b}, err
 }

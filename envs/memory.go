@@ -2,6 +2,7 @@ package envs
 
 import (
 	"context"
+	"errors"
 	"os"
 	"time"
 
@@ -57,7 +58,10 @@ func holders(f *state.File, stacks []stack.Summary, at time.Time, exclude string
 		}
 		p := f.Projects[s.Project]
 		newer := p != nil && p.UpdatedAt.After(at)
-		if newer && p.Reserved == 0 && !p.Starting {
+		// A stack being put to sleep holds what it runs until its
+		// containers have stopped, although its reservation is gone.
+		sleeping := p != nil && p.Asleep && !p.Starting && busy(s.Project)
+		if newer && p.Reserved == 0 && !p.Starting && !sleeping {
 			continue // released (down) after the look
 		}
 		starting := p != nil && p.Starting && busy(s.Project)
@@ -66,7 +70,7 @@ func holders(f *state.File, stacks []stack.Summary, at time.Time, exclude string
 		}
 		h := budget.Holder{Project: s.Project, Branch: s.Branch, Worktree: s.Worktree, State: s.State, Measured: s.MemoryBytes}
 		if p != nil {
-			h.Reserved, h.IdleSince = p.Reserved, p.UpdatedAt
+			h.Reserved, h.IdleSince = p.Reserved, p.LastUsed()
 		}
 		out = append(out, h)
 	}
@@ -85,56 +89,108 @@ func holders(f *state.File, stacks []stack.Summary, at time.Time, exclude string
 			stale = append(stale, name)
 			continue
 		}
-		out = append(out, budget.Holder{Project: name, Branch: p.Branch, Worktree: p.Worktree, State: state, Reserved: p.Reserved, IdleSince: p.UpdatedAt})
+		out = append(out, budget.Holder{Project: name, Branch: p.Branch, Worktree: p.Worktree, State: state, Reserved: p.Reserved, IdleSince: p.LastUsed()})
 	}
 	return out, stale
 }
 
-// admit reserves what the project needs, or refuses with the list of
-// stacks holding memory, before anything is created. The engine is read
-// first, without any lock; the decision is taken under the state file's
-// lock, from the state as it is then, so concurrent admissions in separate
-// processes serialize and see each other's reservations, and together
-// never overshoot.
-func (e *Env) admit(ctx context.Context, p *types.Project) error {
+// admission is what admit decided: the project's memory is reserved, and
+// victims are the idle stacks to put to sleep (their locks held) before it
+// starts.
+type admission struct {
+	victims []victim
+}
+
+// errRoomComing makes admit look again: the stack does not fit, but
+// another stack is being put to sleep and will free its memory soon.
+var errRoomComing = errors.New("room is being made")
+
+// maxRoomWait bounds how long admit waits for other stacks' sleeps to
+// free memory (each stop honours its containers' grace periods).
+const maxRoomWait = 2 * time.Minute
+
+// admit reserves what the project needs, putting idle stacks to sleep to
+// make room when it does not fit, or refuses with the list of stacks
+// holding memory, before anything is created. The engine is read first,
+// without any lock; the decision is taken under the state file's lock,
+// from the state as it is then, so concurrent admissions in separate
+// processes serialize, see each other's reservations and evictions, and
+// together never overshoot nor evict one stack twice.
+func (e *Env) admit(ctx context.Context, p *types.Project, progress func(string)) (admission, error) {
 	limit, err := memoryLimit(ctx, e.engine)
 	if err != nil {
-		return err
+		return admission{}, err
 	}
 	cfg, err := e.Config()
 	if err != nil {
-		return err
+		return admission{}, err
 	}
 	estimate, err := cfg.Memory.EstimateBytes()
 	if err != nil {
-		return err
+		return admission{}, err
+	}
+	machineIdle, idleSource, err := budget.MachineIdleAfter()
+	if err != nil {
+		return admission{}, err
 	}
 	var limits []int64
 	for _, s := range p.Services {
 		limits = append(limits, engine.MemoryLimit(s))
 	}
-	snap, err := e.engine.Snapshot(ctx, engine.Scope{})
-	if err != nil {
-		return err
+	giveUp := time.Now().Add(maxRoomWait)
+	for waited := false; ; waited = true {
+		snap, err := e.engine.Snapshot(ctx, engine.Scope{})
+		if err != nil {
+			return admission{}, err
+		}
+		stacks := summaries(snap)
+		var adm admission
+		err = e.store.Update(ctx, func(f *state.File) error {
+			adm = admission{}
+			others, stale := holders(f, stacks, snap.At, e.Project, e.store.Busy)
+			for _, name := range stale {
+				f.Projects[name].Reserved, f.Projects[name].Starting = 0, false
+			}
+			self := project(f, e)
+			need, rule := budget.Need(self.PeakMemory, estimate, limits)
+			now := time.Now().UTC()
+			d := budget.Admit(limit, need, others)
+			// A stack that already runs holds its memory; up on it only
+			// reconciles, so it is never refused.
+			if !d.Admit && !running(stacks, e.Project) {
+				victims, annotated := chooseVictims(d, f, now, machineIdle, e.store.TryLockIdle)
+				if victims == nil {
+					if sleepingNow(f, others, e.store.Busy) && time.Now().Before(giveUp) {
+						return errRoomComing
+					}
+					d.Holders, d.IdlePolicy = annotated, budget.DescribeIdleAfter(machineIdle)+", "+idleSource
+					return budget.Refusal(d, e.Project, rule, now)
+				}
+				markAsleep(f, victims, e.Project, now)
+				adm.victims = victims
+			}
+			self.Reserved, self.Starting, self.UpdatedAt = need, true, now
+			return nil
+		})
+		if errors.Is(err, errRoomComing) {
+			if !waited {
+				progress("waiting for stacks being put to sleep to free their memory")
+			}
+			select {
+			case <-ctx.Done():
+				return admission{}, ctx.Err()
+			case <-time.After(250 * time.Millisecond):
+			}
+			continue
+		}
+		if err != nil {
+			for _, v := range adm.victims {
+				v.unlock() // the state was not written: they stay as they were
+			}
+			return admission{}, err
+		}
+		return adm, nil
 	}
-	stacks := summaries(snap)
-	return e.store.Update(ctx, func(f *state.File) error {
-		others, stale := holders(f, stacks, snap.At, e.Project, e.store.Busy)
-		for _, name := range stale {
-			f.Projects[name].Reserved, f.Projects[name].Starting = 0, false
-		}
-		self := project(f, e)
-		need, rule := budget.Need(self.PeakMemory, estimate, limits)
-		now := time.Now().UTC()
-		d := budget.Admit(limit, need, others)
-		// A stack that already runs holds its memory; up on it only
-		// reconciles, so it is never refused.
-		if !d.Admit && !running(stacks, e.Project) {
-			return budget.Refusal(d, e.Project, rule, now)
-		}
-		self.Reserved, self.Starting, self.UpdatedAt = need, true, now
-		return nil
-	})
 }
 
 func running(stacks []stack.Summary, project string) bool {
@@ -152,6 +208,7 @@ func (e *Env) started(ctx context.Context) error {
 	return e.store.Update(ctx, func(f *state.File) error {
 		if p := f.Projects[e.Project]; p != nil {
 			p.Starting, p.UpdatedAt = false, time.Now().UTC()
+			awake(p)
 		}
 		return nil
 	})
@@ -168,24 +225,19 @@ func (e *Env) release(ctx context.Context) error {
 	})
 }
 
-// recordPeak keeps the largest memory use measured for the project, which
-// later admissions use as its need, and returns the state as it is then.
-// The file is written only when the peak grows.
-func (e *Env) recordPeak(ctx context.Context, measured int64) (*state.File, error) {
-	f, err := e.store.Read(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if p := f.Projects[e.Project]; measured <= 0 || (p != nil && p.PeakMemory >= measured) {
-		return f, nil
-	}
-	err = e.store.Update(ctx, func(u *state.File) error {
-		p := project(u, e)
+// observe records that a call used the stack now (its idle time starts
+// again) and keeps the largest memory use measured for the project, which
+// later admissions use as its need. It returns the state as it is then.
+func (e *Env) observe(ctx context.Context, measured int64) (*state.File, error) {
+	var out *state.File
+	err := e.store.Update(ctx, func(f *state.File) error {
+		p := project(f, e)
 		p.PeakMemory = max(p.PeakMemory, measured)
-		f = u
+		p.TouchedAt = time.Now().UTC()
+		out = f
 		return nil
 	})
-	return f, err
+	return out, err
 }
 
 // budgetSummary is the budget object of Status and List.
@@ -194,9 +246,17 @@ func budgetSummary(ctx context.Context, eng Engine, store *state.Store, f *state
 	if err != nil {
 		return stack.Budget{}, err
 	}
-	hs, _ := holders(f, summaries(snap), snap.At, "", store.Busy)
+	stacks := summaries(snap)
+	hs, _ := holders(f, stacks, snap.At, "", store.Busy)
 	b := budget.Summarize(limit, hs)
-	return stack.Budget{LimitBytes: b.LimitBytes, UsedBytes: b.UsedBytes, FreeBytes: b.FreeBytes}, nil
+	out := stack.Budget{LimitBytes: b.LimitBytes, UsedBytes: b.UsedBytes, FreeBytes: b.FreeBytes}
+	for _, s := range stacks {
+		if p := f.Projects[s.Project]; p != nil && p.Asleep && s.State == stack.StateStopped {
+			out.AsleepStacks++
+			out.AsleepBytes += p.AsleepBytes
+		}
+	}
+	return out, nil
 }
 
 // project returns the state entry of e's project, creating it.

@@ -11,6 +11,7 @@ import (
 	"github.com/wtenv/wtenv/envs/compose"
 	"github.com/wtenv/wtenv/envs/engine"
 	"github.com/wtenv/wtenv/envs/stack"
+	"github.com/wtenv/wtenv/envs/state"
 )
 
 // UpOptions are the arguments of Up.
@@ -41,8 +42,26 @@ func (e *Env) Up(ctx context.Context, opts UpOptions) (stack.Stack, error) {
 			return stack.Stack{}, fmt.Errorf("%w: service %q is scaled to zero (deploy.replicas or scale is 0), so up starts no container for it; set it to 1 to run it", ErrInvalidArguments, name)
 		}
 	}
-	if err := e.admit(ctx, p); err != nil {
+	progress := opts.Progress
+	if progress == nil {
+		progress = func(string) {}
+	}
+	asleep, since, err := e.wasAsleep(ctx)
+	if err != nil {
 		return stack.Stack{}, err
+	}
+	adm, err := e.admit(ctx, p, progress)
+	if err != nil {
+		return stack.Stack{}, err
+	}
+	evicted, err := e.evict(ctx, adm.victims, progress)
+	if err != nil {
+		_ = e.release(context.WithoutCancel(ctx))
+		return stack.Stack{}, err
+	}
+	wakeStart := time.Now()
+	if asleep {
+		progress(fmt.Sprintf("waking %s (asleep for %s)", e.Project, time.Since(since).Round(time.Second)))
 	}
 	if err := e.engine.Up(ctx, p, e.meta(p), engine.UpOptions{
 		Services: opts.Services,
@@ -57,8 +76,16 @@ func (e *Env) Up(ctx context.Context, opts UpOptions) (stack.Stack, error) {
 	if err := e.started(ctx); err != nil {
 		return stack.Stack{}, err
 	}
+	var report *stack.Admission
+	if asleep || len(evicted) > 0 {
+		report = &stack.Admission{Woke: asleep, Evicted: evicted}
+		if asleep {
+			report.WakeMS = time.Since(wakeStart).Milliseconds()
+			progress(fmt.Sprintf("woke %s in %.1fs", e.Project, time.Since(wakeStart).Seconds()))
+		}
+	}
 	st, err := e.status(ctx, p)
-	st.Warnings = isolated.Warnings
+	st.Warnings, st.Admission = append(slices.Clone(isolated.Warnings), st.Warnings...), report
 	return st, err
 }
 
@@ -111,7 +138,7 @@ func (e *Env) Status(ctx context.Context) (stack.Stack, error) {
 		}
 	}
 	st, err := e.status(ctx, p)
-	st.Warnings = warnings
+	st.Warnings = append(warnings, st.Warnings...)
 	return st, err
 }
 
@@ -137,9 +164,14 @@ func (e *Env) status(ctx context.Context, p *types.Project) (stack.Stack, error)
 	}
 	st := stackOf(snap, e.scope(), e.engine.Host(), expected)
 	st.Worktree, st.Branch = e.Worktree.Root, e.Worktree.Branch
-	f, err := e.recordPeak(ctx, st.MemoryBytes)
+	f, err := e.observe(ctx, st.MemoryBytes)
 	if err != nil {
 		return st, err
+	}
+	var note string
+	st.State, note = sleepState(st.State, f.Projects[e.Project], e.store.Busy(e.Project))
+	if note != "" {
+		st.Warnings = []string{note}
 	}
 	st.Budget, err = budgetSummary(ctx, e.engine, e.store, f, snap)
 	return st, err
@@ -161,7 +193,13 @@ func (e *Env) Down(ctx context.Context, purge bool) (stack.Down, error) {
 	if purge {
 		return out, e.releasePorts(ctx)
 	}
-	return out, e.release(ctx)
+	return out, e.store.Update(ctx, func(f *state.File) error {
+		if p := f.Projects[e.Project]; p != nil {
+			p.Reserved, p.Starting, p.UpdatedAt = 0, false, time.Now().UTC()
+			awake(p)
+		}
+		return nil
+	})
 }
 
 // Logs returns the last tail lines of every service, or of one, in the

@@ -20,6 +20,7 @@ import (
 	"github.com/wtenv/wtenv/envs"
 	"github.com/wtenv/wtenv/envs/compose"
 	"github.com/wtenv/wtenv/envs/engine"
+	"github.com/wtenv/wtenv/envs/stack"
 	"github.com/wtenv/wtenv/runner/report"
 )
 
@@ -52,6 +53,9 @@ type TestRun struct {
 	OutputTail string           `json:"output_tail" jsonschema:"last 4 KB of the output"`
 	LogPath    string           `json:"log_path" jsonschema:"the full output, in the worktree's .wtenv/logs"`
 	TimedOut   bool             `json:"timed_out,omitempty"`
+	// Admission is set when the run had to wake the stack or put other
+	// stacks to sleep to make room for it.
+	Admission *stack.Admission `json:"admission,omitempty" jsonschema:"what admission did for the run: woke this stack, put idle stacks to sleep"`
 }
 
 // Run runs the named suite of env's worktree. A failing test is not an
@@ -77,9 +81,22 @@ func Run(ctx context.Context, env *envs.Env, name string, opts Options) (TestRun
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
-	if err := ensureNeeds(ctx, env, suite.Needs, progress); err != nil {
+	// The run uses the stack from here on: admission never puts it to
+	// sleep under the run.
+	release, err := env.Use(ctx)
+	if err != nil {
 		return TestRun{}, err
 	}
+	defer release()
+	adm, err := env.WakeIfAsleep(ctx, progress)
+	if err != nil {
+		return TestRun{}, err
+	}
+	needed, err := ensureNeeds(ctx, env, suite.Needs, progress)
+	if err != nil {
+		return TestRun{}, err
+	}
+	adm = adm.Merge(needed)
 	reportPath := ""
 	if suite.Report != "" {
 		reportPath = filepath.Join(env.Worktree.Root, suite.Report)
@@ -121,7 +138,7 @@ func Run(ctx context.Context, env *envs.Env, name string, opts Options) (TestRun
 		_, _ = env.Status(sctx)
 		scancel()
 	}
-	run := TestRun{Suite: name, ExitCode: code, DurationMS: time.Since(start).Milliseconds(), LogPath: logPath}
+	run := TestRun{Suite: name, ExitCode: code, DurationMS: time.Since(start).Milliseconds(), LogPath: logPath, Admission: adm}
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
 			run.TimedOut = true
@@ -164,14 +181,15 @@ func command(s compose.Suite, opts Options) []string {
 }
 
 // ensureNeeds makes sure the services a suite needs run and are healthy,
-// bringing them up (and whatever they depend on) when they do not.
-func ensureNeeds(ctx context.Context, env *envs.Env, needs []string, progress func(string)) error {
+// bringing them up (and whatever they depend on) when they do not, and
+// returns what admission did for that.
+func ensureNeeds(ctx context.Context, env *envs.Env, needs []string, progress func(string)) (*stack.Admission, error) {
 	if len(needs) == 0 {
-		return nil
+		return nil, nil
 	}
 	st, err := env.Status(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	ready := map[string]bool{}
 	for _, s := range st.Services {
@@ -184,12 +202,12 @@ func ensureNeeds(ctx context.Context, env *envs.Env, needs []string, progress fu
 		}
 	}
 	if len(missing) == 0 {
-		return nil
+		return nil, nil
 	}
 	sort.Strings(missing)
 	progress("starting " + strings.Join(missing, ", ") + " for the tests")
-	_, err = env.Up(ctx, envs.UpOptions{Services: slices.Clone(needs), Progress: progress})
-	return err
+	st, err = env.Up(ctx, envs.UpOptions{Services: slices.Clone(needs), Progress: progress})
+	return st.Admission, err
 }
 
 // reportProgress sends "unit: 37 passed, 1 failed" every few seconds while

@@ -16,6 +16,9 @@ func (r TestRun) Summary() string {
 		verdict = "FAILED"
 	}
 	fmt.Fprintf(&b, "%s tests %s: %s (exit code %d, %s).", r.Suite, verdict, r.Counts, r.ExitCode, time.Duration(r.DurationMS)*time.Millisecond)
+	for _, line := range r.Admission.Lines() {
+		b.WriteString("\n" + line)
+	}
 	for _, f := range r.Failures {
 		fmt.Fprintf(&b, "\n- %s", f.Name)
 		if f.Location != "" {

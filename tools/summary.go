@@ -32,6 +32,12 @@ func summarizeStack(st stack.Stack) string {
 	for _, w := range st.Warnings {
 		fmt.Fprintf(&b, "\nNote: %s", w)
 	}
+	for _, line := range st.Admission.Lines() {
+		b.WriteString("\n" + line)
+	}
+	if st.State == stack.StateAsleep {
+		b.WriteString("\nIt is asleep: its containers, data and ports are kept and it holds no memory; env_up or a test run wakes it.")
+	}
 	return b.String()
 }
 

@@ -34,7 +34,7 @@ func New(b Binding) *Tools {
 
 // All returns every tool, in the order clients list them.
 func (t *Tools) All() []server.ServerTool {
-	return []server.ServerTool{t.envUp(), t.envStatus(), t.envLogs(), t.envDown(), t.envList(), t.runUnitTests(), t.runE2ETests()}
+	return []server.ServerTool{t.envUp(), t.envStatus(), t.envLogs(), t.envDown(), t.envList(), t.envSleep(), t.runUnitTests(), t.runE2ETests()}
 }
 
 // handler adapts a typed function to an MCP handler. The call's arguments

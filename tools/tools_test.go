@@ -45,7 +45,7 @@ func golden(t *testing.T, name, got string) {
 // change is always deliberate.
 func TestToolSchemasGolden(t *testing.T) {
 	all := New(nil).All()
-	want := []string{"env_up", "env_status", "env_logs", "env_down", "env_list", "run_unit_tests", "run_e2e_tests"}
+	want := []string{"env_up", "env_status", "env_logs", "env_down", "env_list", "env_sleep", "run_unit_tests", "run_e2e_tests"}
 	if len(all) != len(want) {
 		t.Fatalf("%d tools, want %d", len(all), len(want))
 	}

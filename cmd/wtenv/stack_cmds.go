@@ -92,6 +92,26 @@ var downCmd = command{
 	},
 }
 
+var sleepCmd = command{
+	name:    "sleep",
+	summary: "put this worktree's stack to sleep: containers stop, data, names and ports stay; up or a test run wakes it",
+	setup: func(fs *flag.FlagSet, g *globals) func(context.Context, []string) error {
+		fs.BoolVar(&g.json, "json", false, "print the Stack as JSON")
+		return func(ctx context.Context, args []string) error {
+			if len(args) > 0 {
+				return fmt.Errorf("%w: sleep takes no arguments", errUsage)
+			}
+			return withEnv(ctx, g, func(env *envs.Env) error {
+				st, err := env.Sleep(ctx, g.progress)
+				if err != nil {
+					return err
+				}
+				return g.emit(st, func(w io.Writer) { printStack(w, st) })
+			})
+		}
+	},
+}
+
 var logsCmd = command{
 	name:    "logs",
 	args:    "[SERVICE]",
@@ -146,6 +166,10 @@ func printStack(w io.Writer, st stack.Stack) {
 	for _, warn := range st.Warnings {
 		fmt.Fprintf(w, "note: %s\n", warn)
 	}
+	printAdmission(w, st.Admission)
+	if st.State == stack.StateAsleep {
+		fmt.Fprintln(w, "asleep: containers, data, names and ports kept, no memory held; `wtenv up` or a test run wakes it")
+	}
 	if len(st.Services) == 0 {
 		fmt.Fprintln(w, "no containers; run `wtenv up`")
 		return
@@ -181,15 +205,35 @@ func printList(w io.Writer, l stack.List) {
 // printBudget shows the machine's memory budget in one line.
 func printBudget(w io.Writer, b stack.Budget) {
 	if b.LimitBytes <= 0 {
-		fmt.Fprintf(w, "memory budget: none (stacks hold %s)\n", units.BytesSize(float64(b.UsedBytes)))
+		fmt.Fprintf(w, "memory budget: none (stacks hold %s%s)\n", units.BytesSize(float64(b.UsedBytes)), asleepPart(b))
 		return
 	}
 	source := "80% of this machine's memory; set WTENV_MEMORY_BUDGET to change it"
 	if v := os.Getenv("WTENV_MEMORY_BUDGET"); v != "" {
 		source = "WTENV_MEMORY_BUDGET=" + v
 	}
-	fmt.Fprintf(w, "memory budget: %s held of %s, %s free (%s)\n",
-		units.BytesSize(float64(b.UsedBytes)), units.BytesSize(float64(b.LimitBytes)), units.BytesSize(float64(b.FreeBytes)), source)
+	fmt.Fprintf(w, "memory budget: %s held of %s, %s free%s (%s)\n",
+		units.BytesSize(float64(b.UsedBytes)), units.BytesSize(float64(b.LimitBytes)), units.BytesSize(float64(b.FreeBytes)), asleepPart(b), source)
+}
+
+// asleepPart is the budget line's note of asleep stacks.
+func asleepPart(b stack.Budget) string {
+	switch b.AsleepStacks {
+	case 0:
+		return ""
+	case 1:
+		return fmt.Sprintf("; 1 stack asleep (%s when it wakes)", units.BytesSize(float64(b.AsleepBytes)))
+	default:
+		return fmt.Sprintf("; %d stacks asleep (%s when they wake)", b.AsleepStacks, units.BytesSize(float64(b.AsleepBytes)))
+	}
+}
+
+// printAdmission says what admission did for the call: the wake and the
+// stacks put to sleep to make room.
+func printAdmission(w io.Writer, a *stack.Admission) {
+	for _, line := range a.Lines() {
+		fmt.Fprintln(w, line)
+	}
 }
 
 func dash(s string) string {

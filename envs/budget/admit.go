@@ -20,6 +20,13 @@ type Holder struct {
 	// IdleSince is the last time wtenv did anything with the stack; the
 	// zero time means unknown.
 	IdleSince time.Time
+	// Policy tells that IdleAfter and InUse are known (admission looked):
+	// IdleAfter is how long the stack must be idle before admission may
+	// put it to sleep (0: never), InUse that an up, a test run or a sleep
+	// of it is under way.
+	Policy    bool
+	IdleAfter time.Duration
+	InUse     bool
 }
 
 // Holds is what the stack counts against the budget: the larger of its
@@ -39,6 +46,10 @@ type Decision struct {
 	Admit bool
 	// Holders is a copy of Admit's holders, largest first.
 	Holders []Holder
+	// IdlePolicy, when set, says where the machine's idle policy comes
+	// from, for a refusal after admission found no stack idle enough to
+	// put to sleep.
+	IdlePolicy string
 }
 
 // Admit decides whether a stack needing need bytes fits: Used is the sum of

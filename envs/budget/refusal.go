@@ -34,8 +34,8 @@ func (e *RefusedError) Unwrap() error { return ErrRefused }
 //
 // The text names the budget, the memory used and needed, each stack
 // holding memory (project, branch, worktree, what it holds, state, idle
-// time) and the next actions: stop the idlest stack with env_down in its
-// worktree or `wtenv down --worktree DIR`, or raise WTENV_MEMORY_BUDGET to a
+// time, idle policy) and the next actions: put the idlest stack to sleep
+// with env_sleep in its worktree or `wtenv sleep --worktree DIR`, or raise WTENV_MEMORY_BUDGET to a
 // value that fits. A stack that needs more than the whole budget gets
 // advice about the budget and its own estimate instead.
 func Refusal(d Decision, project, rule string, now time.Time) error {
@@ -57,6 +57,9 @@ func Refusal(d Decision, project, rule string, now time.Time) error {
 		fmt.Fprintf(&b, "memory budget full: %s %s of the %s budget and this stack needs %s (%s)",
 			countStacks(len(holding)), human(d.Used), human(d.Limit), human(d.Need), rule)
 	}
+	if d.IdlePolicy != "" && len(holding) > 0 {
+		fmt.Fprintf(&b, "\nno stack holding memory is idle long enough to be put to sleep to make room (idle_after: %s; a worktree's wtenv.yaml idle_after overrides it)", d.IdlePolicy)
+	}
 	if len(holding) > 0 {
 		b.WriteString("\nstacks holding memory, largest first:")
 		for _, h := range holding {
@@ -73,12 +76,12 @@ func Refusal(d Decision, project, rule string, now time.Time) error {
 	} else {
 		short := d.Used + d.Need - d.Limit
 		idle := idlest(holding)
-		fmt.Fprintf(&b, "\n  - free at least %s: run env_down in an idle stack's worktree; the idlest is %s",
+		fmt.Fprintf(&b, "\n  - free at least %s: run env_sleep (or env_down) in an idle stack's worktree; the idlest is %s",
 			human(short), idleRef(idle, now))
 		if idle.Holds() < short {
-			b.WriteString("; stopping it alone frees too little, stop more from the list above")
+			b.WriteString("; it alone frees too little, put more from the list above to sleep")
 		}
-		fmt.Fprintf(&b, "\n  - or, as a human: %s", downCommand(idle))
+		fmt.Fprintf(&b, "\n  - or, as a human: %s", sleepCommand(idle))
 		fmt.Fprintf(&b, "\n  - or %s", raise)
 	}
 	return &RefusedError{Decision: d, Project: project, Rule: rule, msg: b.String()}
@@ -121,6 +124,18 @@ func describe(h Holder, now time.Time) string {
 		b.WriteString(", " + h.State)
 	}
 	b.WriteString(", " + idleFor(h.IdleSince, now))
+	if h.Policy {
+		switch {
+		case h.InUse:
+			b.WriteString(", in use (an up, a test run or a sleep is under way)")
+		case h.IdleAfter <= 0:
+			b.WriteString(", never put to sleep (idle_after: 0)")
+		case h.IdleSince.IsZero():
+			b.WriteString(", not put to sleep while its idle time is unknown")
+		default:
+			fmt.Fprintf(&b, ", put to sleep once idle %s", DescribeIdleAfter(h.IdleAfter))
+		}
+	}
 	return b.String()
 }
 
@@ -147,13 +162,13 @@ func idleRef(h Holder, now time.Time) string {
 	return fmt.Sprintf("%s, holding %s, %s", where, human(h.Holds()), idleFor(h.IdleSince, now))
 }
 
-// downCommand stops h from a shell. Without a worktree (a stack whose labels
+// sleepCommand puts h to sleep from a shell. Without a worktree (a stack whose labels
 // were lost from the state file) compose still finds it by project label.
-func downCommand(h Holder) string {
+func sleepCommand(h Holder) string {
 	if h.Worktree == "" {
 		return "docker compose -p " + h.Project + " down"
 	}
-	return "wtenv down --worktree " + shellQuote(h.Worktree)
+	return "wtenv sleep --worktree " + shellQuote(h.Worktree)
 }
 
 func shellQuote(s string) string {

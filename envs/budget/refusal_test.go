@@ -175,19 +175,19 @@ func golden(t *testing.T, path, got string) {
 	}
 }
 
-func TestDownCommand(t *testing.T) {
+func TestSleepCommand(t *testing.T) {
 	tests := []struct {
 		h    Holder
 		want string
 	}{
-		{Holder{Project: "p", Worktree: "/src/shop"}, "wtenv down --worktree /src/shop"},
-		{Holder{Project: "p", Worktree: "/src/shop docs"}, "wtenv down --worktree '/src/shop docs'"},
-		{Holder{Project: "p", Worktree: "/src/it's"}, `wtenv down --worktree '/src/it'\''s'`},
+		{Holder{Project: "p", Worktree: "/src/shop"}, "wtenv sleep --worktree /src/shop"},
+		{Holder{Project: "p", Worktree: "/src/shop docs"}, "wtenv sleep --worktree '/src/shop docs'"},
+		{Holder{Project: "p", Worktree: "/src/it's"}, `wtenv sleep --worktree '/src/it'\''s'`},
 		{Holder{Project: "p"}, "docker compose -p p down"},
 	}
 	for _, tt := range tests {
-		if got := downCommand(tt.h); got != tt.want {
-			t.Errorf("downCommand(%+v) = %q, want %q", tt.h, got, tt.want)
+		if got := sleepCommand(tt.h); got != tt.want {
+			t.Errorf("sleepCommand(%+v) = %q, want %q", tt.h, got, tt.want)
 		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/wtenv/wtenv/envs/budget"
 	"go.yaml.in/yaml/v4"
@@ -49,6 +50,30 @@ type Config struct {
 	// HostNetwork lets services with network_mode: host run. Their ports
 	// are the host's own, so two worktrees' stacks then collide.
 	HostNetwork bool `yaml:"host_network"`
+	// IdleAfter is how long the worktree's stack may go untouched before
+	// admission may put it to sleep to make room for another; 0 never.
+	// Unset, the machine's policy applies (WTENV_IDLE_AFTER).
+	IdleAfter IdleAfter `yaml:"idle_after"`
+}
+
+// IdleAfter is wtenv.yaml's idle_after: a duration, or 0 for never.
+type IdleAfter struct {
+	Set   bool
+	After time.Duration // 0: never
+}
+
+// UnmarshalYAML reads 15m, 1h30m or 0.
+func (i *IdleAfter) UnmarshalYAML(n *yaml.Node) error {
+	var s string
+	if err := n.Decode(&s); err != nil {
+		return errors.New("idle_after must be a duration such as 15m, or 0 for never")
+	}
+	d, err := budget.ParseIdleAfter(s)
+	if err != nil {
+		return err
+	}
+	*i = IdleAfter{Set: true, After: d}
+	return nil
 }
 
 // Suite describes one test suite.

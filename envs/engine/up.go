@@ -164,7 +164,11 @@ func (e *Docker) reconcile(ctx context.Context, p *types.Project, s types.Servic
 			return unchanged, err
 		}
 		progress("starting " + s.Name)
-		return restarted, e.start(ctx, s.Name, old.ID)
+		if err := e.start(ctx, s.Name, old.ID); err != nil {
+			return unchanged, err
+		}
+		crashPoint(CrashRestarted)
+		return restarted, nil
 	}
 	if old.ID != "" {
 		why := ""

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/docker/go-units"
 )
 
 // States of a stack or of one of its services.
@@ -15,6 +17,7 @@ const (
 	StatePartial = "partial" // some services run, others are stopped or missing
 	StateRunning = "running" // every service that up starts is running
 	StateStopped = "stopped" // containers exist, none runs
+	StateAsleep  = "asleep"  // put to sleep: containers, data, names and ports kept, none runs, no memory held
 )
 
 // Stack is one worktree's compose stack as the engine sees it.
@@ -22,11 +25,32 @@ type Stack struct {
 	Project     string    `json:"project" jsonschema:"compose project name derived from repository, branch and worktree path"`
 	Worktree    string    `json:"worktree" jsonschema:"absolute root of the worktree this stack belongs to"`
 	Branch      string    `json:"branch" jsonschema:"branch of the worktree as git spells it"`
-	State       string    `json:"state" jsonschema:"absent, partial, running or stopped"`
+	State       string    `json:"state" jsonschema:"absent, partial, running, stopped or asleep"`
 	Services    []Service `json:"services" jsonschema:"one entry per service container"`
 	MemoryBytes int64     `json:"memory_bytes" jsonschema:"measured memory of all the stack's containers"`
 	Warnings    []string  `json:"warnings,omitempty" jsonschema:"rewrites wtenv made to keep the stack isolated, and resources it shares"`
 	Budget      Budget    `json:"budget" jsonschema:"machine-wide memory budget"`
+	// Admission is set when bringing the stack up woke it or put other
+	// stacks to sleep to make room.
+	Admission *Admission `json:"admission,omitempty" jsonschema:"what admission did to run this call: woke this stack, put idle stacks to sleep"`
+}
+
+// Admission is what admission did for a call that needed the stack
+// running: whether it woke the stack and how long that took, and which
+// idle stacks it put to sleep to make room.
+type Admission struct {
+	Woke    bool       `json:"woke" jsonschema:"the stack was asleep and was woken"`
+	WakeMS  int64      `json:"wake_ms,omitempty" jsonschema:"how long the wake took, from starting its containers to healthy"`
+	Evicted []Eviction `json:"evicted,omitempty" jsonschema:"idle stacks put to sleep to make room, least recently used first"`
+}
+
+// Eviction is one stack admission put to sleep.
+type Eviction struct {
+	Project     string `json:"project"`
+	Branch      string `json:"branch"`
+	Worktree    string `json:"worktree"`
+	FreedBytes  int64  `json:"freed_bytes" jsonschema:"memory its sleep returned to the budget"`
+	IdleSeconds int64  `json:"idle_seconds" jsonschema:"how long no wtenv call had used it"`
 }
 
 // Service is one service's container.
@@ -55,6 +79,10 @@ type Budget struct {
 	LimitBytes int64 `json:"limit_bytes"`
 	UsedBytes  int64 `json:"used_bytes"`
 	FreeBytes  int64 `json:"free_bytes"`
+	// AsleepBytes is what the asleep stacks held when they were put to
+	// sleep: memory they need again when they wake. It is not used.
+	AsleepBytes  int64 `json:"asleep_bytes,omitempty" jsonschema:"memory the asleep stacks held when put to sleep, not counted as used"`
+	AsleepStacks int   `json:"asleep_stacks,omitempty" jsonschema:"how many stacks are asleep"`
 }
 
 // Down reports what a down removed.
@@ -137,4 +165,37 @@ func (s Service) Mappings() string {
 		parts[i] = fmt.Sprintf("%s -> %d", p.Address(), p.ContainerPort)
 	}
 	return strings.Join(parts, ", ")
+}
+
+// Lines says what admission did, one sentence a line, for people and for
+// models that read only text; nil when it did nothing.
+func (a *Admission) Lines() []string {
+	if a == nil {
+		return nil
+	}
+	var out []string
+	for _, ev := range a.Evicted {
+		out = append(out, fmt.Sprintf("Put %s (branch %s, idle %s) to sleep to make room, freeing %s.",
+			ev.Project, ev.Branch, time.Duration(ev.IdleSeconds)*time.Second, units.BytesSize(float64(ev.FreedBytes))))
+	}
+	if a.Woke {
+		out = append(out, fmt.Sprintf("Woke the stack from sleep in %.1fs.", float64(a.WakeMS)/1000))
+	}
+	return out
+}
+
+// Merge adds what admission did in a later step of the same call.
+func (a *Admission) Merge(b *Admission) *Admission {
+	switch {
+	case b == nil:
+		return a
+	case a == nil:
+		return b
+	}
+	out := *a
+	out.Evicted = append(append([]Eviction(nil), a.Evicted...), b.Evicted...)
+	if b.Woke && !a.Woke {
+		out.Woke, out.WakeMS = true, b.WakeMS
+	}
+	return &out
 }

@@ -16,13 +16,27 @@ import (
 // honouring ctx, and returns the unlock. The OS drops the lock when the
 // process dies, however it dies, which is what Busy relies on.
 func (s *Store) LockProject(ctx context.Context, project string) (func(), error) {
-	fl := flock.New(s.projectLockPath(project), flock.SetPermissions(0o600))
-	ok, err := fl.TryLockContext(ctx, 50*time.Millisecond)
+	unlock, err := waitLock(ctx, s.projectLockPath(project), false)
+	if err != nil {
+		return nil, fmt.Errorf("waiting for another wtenv working on %s: %w", project, err)
+	}
+	return unlock, nil
+}
+
+// waitLock takes the lock on path, shared or exclusive, waiting and
+// honouring ctx, and returns the unlock.
+func waitLock(ctx context.Context, path string, shared bool) (func(), error) {
+	fl := flock.New(path, flock.SetPermissions(0o600))
+	try := fl.TryLockContext
+	if shared {
+		try = fl.TryRLockContext
+	}
+	ok, err := try(ctx, 50*time.Millisecond)
 	if err != nil || !ok {
 		if err == nil {
 			err = ctx.Err()
 		}
-		return nil, fmt.Errorf("waiting for another wtenv working on %s: %w", project, err)
+		return nil, err
 	}
 	return func() { _ = fl.Unlock() }, nil
 }
@@ -54,6 +68,10 @@ func (s *Store) ForgetProject(project string) {
 	fl := flock.New(s.projectLockPath(project), flock.SetPermissions(0o600))
 	if ok, err := fl.TryLock(); err != nil || !ok {
 		return
+	}
+	if use, ok := s.TryLockUnused(project); ok {
+		_ = os.Remove(s.useLockPath(project))
+		use()
 	}
 	_ = os.Remove(s.projectLockPath(project))
 	_ = fl.Unlock()

@@ -45,6 +45,29 @@ type Project struct {
 	// container exists yet.
 	Starting  bool      `json:"starting,omitempty"`
 	UpdatedAt time.Time `json:"updated_at"`
+	// TouchedAt is the last time any wtenv call (status, logs, up, a test
+	// run, from any process) used the stack: how idle it is.
+	TouchedAt time.Time `json:"touched_at,omitzero"`
+	// Asleep is set when the stack is put to sleep (before its containers
+	// stop) and cleared when a wake has brought it up (after they start):
+	// while it is set and no process holds the project's lock, containers
+	// that still run are left over from a sleep or wake that was killed.
+	Asleep bool `json:"asleep,omitempty"`
+	// AsleepSince, AsleepBytes and SleptBy say when the stack was put to
+	// sleep, what it held then, and which project's admission did it
+	// (empty for an explicit sleep).
+	AsleepSince time.Time `json:"asleep_since,omitzero"`
+	AsleepBytes int64     `json:"asleep_bytes,omitempty"`
+	SleptBy     string    `json:"slept_by,omitempty"`
+}
+
+// LastUsed is the last time wtenv did anything with the project: touched
+// it, or changed its reservation.
+func (p *Project) LastUsed() time.Time {
+	if p.TouchedAt.After(p.UpdatedAt) {
+		return p.TouchedAt
+	}
+	return p.UpdatedAt
 }
 
 // File is the whole state file, keyed by project name.
