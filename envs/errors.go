@@ -79,7 +79,7 @@ func KindOf(err error) Kind {
 		return KindUnknownService
 	case errors.Is(err, worktree.ErrNotWorktree), errors.Is(err, compose.ErrNoComposeFile),
 		errors.Is(err, compose.ErrInvalidCompose), errors.Is(err, compose.ErrInvalidConfig),
-		errors.Is(err, compose.ErrUnsupported), errors.Is(err, budget.ErrInvalidBudget),
+		errors.Is(err, compose.ErrUnsupported), errors.Is(err, budget.ErrInvalidBudget), errors.Is(err, budget.ErrInvalidIdle),
 		errors.Is(err, ports.ErrInvalidRange), errors.Is(err, state.ErrCorrupt),
 		errors.Is(err, state.ErrNewerVersion), errors.Is(err, ErrNoSuite):
 		return KindConfig

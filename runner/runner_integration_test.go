@@ -12,6 +12,7 @@ import (
 	"github.com/moby/moby/client"
 	"github.com/wtenv/wtenv/envs"
 	"github.com/wtenv/wtenv/envs/enginetest"
+	"github.com/wtenv/wtenv/envs/stack"
 	"github.com/wtenv/wtenv/runner"
 )
 
@@ -115,6 +116,24 @@ func TestSuitesRunInTheStack(t *testing.T) {
 	}
 	if !e2e.Passed || e2e.Counts.Passed != 1 {
 		t.Errorf("e2e: %+v\n%s", e2e.Counts, e2e.OutputTail)
+	}
+
+	// A test run wakes an asleep stack first, and says so.
+	if st, err := env.Sleep(ctx, nil); err != nil || st.State != stack.StateAsleep {
+		t.Fatalf("sleep: %s %v", st.State, err)
+	}
+	woke, err := runner.Run(ctx, env, "unit", runner.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if woke.Admission == nil || !woke.Admission.Woke || woke.Admission.WakeMS <= 0 || woke.Counts.Passed != 2 {
+		t.Errorf("run on an asleep stack: admission %+v, counts %+v; want a wake reported and the same results", woke.Admission, woke.Counts)
+	}
+	if !strings.Contains(woke.Summary(), "Woke the stack from sleep") {
+		t.Errorf("summary does not mention the wake:\n%s", woke.Summary())
+	}
+	if st, err := env.Status(ctx); err != nil || st.State != stack.StateRunning {
+		t.Errorf("after the run: %s %v, want the whole stack running", st.State, err)
 	}
 
 	if _, err := runner.Run(ctx, env, "nope", runner.Options{}); !errors.Is(err, runner.ErrNoSuite) || !strings.Contains(err.Error(), "tests.nope") {

@@ -1,6 +1,7 @@
 package budget
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -16,6 +17,16 @@ const IdleEnvVar = "WTENV_IDLE_AFTER"
 // environment sets one.
 const DefaultIdleAfter = 15 * time.Minute
 
+// ErrInvalidIdle is wrapped by the errors ParseIdleAfter returns.
+var ErrInvalidIdle = errors.New("invalid idle_after")
+
+// idleError is an invalid idle policy: its message says what to write,
+// and it is ErrInvalidIdle for errors.Is.
+type idleError string
+
+func (e idleError) Error() string        { return string(e) }
+func (e idleError) Is(target error) bool { return target == ErrInvalidIdle }
+
 // ParseIdleAfter reads an idle policy: a duration such as 15m or 1h30m,
 // or 0 for never. It returns 0 for never.
 func ParseIdleAfter(s string) (time.Duration, error) {
@@ -25,7 +36,7 @@ func ParseIdleAfter(s string) (time.Duration, error) {
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil || d < 0 {
-		return 0, fmt.Errorf("idle_after %q is not a duration; write it like 15m or 1h, or 0 for never", s)
+		return 0, idleError(fmt.Sprintf("idle_after %q is not a duration; write it like 15m or 1h, or 0 for never", s))
 	}
 	return d, nil
 }
@@ -49,5 +60,12 @@ func DescribeIdleAfter(d time.Duration) string {
 	if d <= 0 {
 		return "never"
 	}
-	return strings.TrimSuffix(strings.TrimSuffix(d.String(), "0s"), "0m")
+	s := d.String() // 15m0s, 1h30m0s, 1h0m0s, 20s
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }

@@ -58,7 +58,7 @@ func Refusal(d Decision, project, rule string, now time.Time) error {
 			countStacks(len(holding)), human(d.Used), human(d.Limit), human(d.Need), rule)
 	}
 	if d.IdlePolicy != "" && len(holding) > 0 {
-		fmt.Fprintf(&b, "\nno stack holding memory is idle long enough to be put to sleep to make room (idle_after: %s; a worktree's wtenv.yaml idle_after overrides it)", d.IdlePolicy)
+		fmt.Fprintf(&b, "\nno stack holding memory could be put to sleep to make room: admission does that only to a stack untouched for its idle_after (%s; a worktree's wtenv.yaml idle_after overrides it) with no up, test run or sleep under way", d.IdlePolicy)
 	}
 	if len(holding) > 0 {
 		b.WriteString("\nstacks holding memory, largest first:")

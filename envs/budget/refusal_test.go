@@ -21,6 +21,7 @@ func TestRefusal(t *testing.T) {
 		need    int64
 		rule    string
 		project string
+		policy  string
 		holders []Holder
 	}{
 		{
@@ -53,6 +54,17 @@ func TestRefusal(t *testing.T) {
 			},
 		},
 		{
+			golden: "none_idle", limit: 8 * gib, need: 2 * gib, rule: RuleMeasuredPeak, project: "shop-new-0003", policy: "15m, the default",
+			holders: []Holder{
+				{Project: "shop-a-0001", Branch: "a", Worktree: "/w/a", State: "running", Measured: 3 * gib,
+					IdleSince: now.Add(-40 * time.Minute), Policy: true, IdleAfter: 15 * time.Minute, InUse: true},
+				{Project: "shop-b-0002", Branch: "b", Worktree: "/w/b", State: "running", Reserved: 2 * gib,
+					IdleSince: now.Add(-3 * time.Minute), Policy: true, IdleAfter: 15 * time.Minute},
+				{Project: "shop-c-0004", Branch: "c", Worktree: "/w/c", State: "running", Reserved: 2 * gib,
+					IdleSince: now.Add(-2 * time.Hour), Policy: true},
+			},
+		},
+		{
 			golden: "too_big", limit: 12 * gib, need: 14 * gib, rule: RuleEstimate, project: "ml-main-0bad",
 		},
 		{
@@ -66,6 +78,7 @@ func TestRefusal(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.golden, func(t *testing.T) {
 			d := Admit(tt.limit, tt.need, tt.holders)
+			d.IdlePolicy = tt.policy
 			if d.Admit {
 				t.Fatalf("Admit admitted: %+v", d)
 			}

@@ -30,6 +30,7 @@ tests:
     command: ./smoke.sh
 memory:
   estimate: 2GiB
+idle_after: 20m
 `})
 	cfg, err := LoadConfig(dir)
 	if err != nil {
@@ -58,6 +59,13 @@ memory:
 	if n, err := cfg.Memory.EstimateBytes(); err != nil || n != 2<<30 {
 		t.Errorf("estimate = %d, %v", n, err)
 	}
+	if cfg.IdleAfter != (IdleAfter{Set: true, After: 20 * time.Minute}) {
+		t.Errorf("idle_after = %+v", cfg.IdleAfter)
+	}
+	writeFiles(t, dir, map[string]string{ConfigFile: "idle_after: 0\n"})
+	if cfg, err := LoadConfig(dir); err != nil || cfg.IdleAfter != (IdleAfter{Set: true}) {
+		t.Errorf("idle_after: 0 = %+v %v, want set to never", cfg.IdleAfter, err)
+	}
 }
 
 func TestLoadConfigAbsent(t *testing.T) {
@@ -78,7 +86,7 @@ func TestLoadConfigErrors(t *testing.T) {
 		{
 			name: "unknown top-level key",
 			yaml: "compose: [a.yaml]\nprofile: [x]\n",
-			want: []string{"wtenv.yaml:2: unknown key \"profile\"", "compose, host_network, memory, profiles, tests"},
+			want: []string{"wtenv.yaml:2: unknown key \"profile\"", "compose, host_network, idle_after, memory, profiles, tests"},
 		},
 		{
 			name: "unknown suite key",
@@ -109,6 +117,11 @@ func TestLoadConfigErrors(t *testing.T) {
 			name: "bad estimate",
 			yaml: "memory:\n  estimate: lots\n",
 			want: []string{`memory.estimate "lots"`},
+		},
+		{
+			name: "bad idle_after",
+			yaml: "idle_after: soon\n",
+			want: []string{`wtenv.yaml:1: idle_after "soon" is not a duration`, "0 for never"},
 		},
 		{
 			name: "syntax",
