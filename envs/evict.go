@@ -128,6 +128,13 @@ func (e *Env) evict(ctx context.Context, victims []victim, progress func(string)
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
+	names := make([]string, len(victims))
+	for i, v := range victims {
+		names[i] = v.holder.Project
+	}
+	if err := e.slept(ctx, names...); err != nil {
+		return nil, err
+	}
 	slices.SortStableFunc(out, func(a, b stack.Eviction) int { return cmp.Compare(b.IdleSeconds, a.IdleSeconds) })
 	return out, nil
 }
@@ -142,4 +149,19 @@ func sleepingNow(f *state.File, hs []budget.Holder, busy func(string) bool) bool
 		}
 	}
 	return false
+}
+
+// slept records that the projects' containers have stopped, while their
+// locks are still held: an admission that looked at the engine before then
+// takes them for stopped, not as running stacks to put to sleep again.
+func (e *Env) slept(ctx context.Context, projects ...string) error {
+	return e.store.Update(ctx, func(f *state.File) error {
+		now := time.Now().UTC()
+		for _, name := range projects {
+			if p := f.Projects[name]; p != nil {
+				p.UpdatedAt = now
+			}
+		}
+		return nil
+	})
 }

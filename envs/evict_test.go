@@ -89,7 +89,7 @@ func TestAdmissionSparesStacksInUse(t *testing.T) {
 		{name: "test run", machine: "1ms", use: true, want: "in use"},
 		{name: "idle_after 0", machine: "1ms", yaml: "idle_after: 0\n", want: "never put to sleep (idle_after: 0)"},
 		{name: "not idle yet", machine: "1h", want: "put to sleep once idle 1h"},
-		{name: "machine never", machine: "0", want: "idle_after: never, set by " + budget.IdleEnvVar},
+		{name: "machine never", machine: "0", want: "(never, set by " + budget.IdleEnvVar},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Setenv(budget.EnvVar, "768MiB")

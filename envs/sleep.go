@@ -60,6 +60,9 @@ func (e *Env) Sleep(ctx context.Context, progress func(string)) (stack.Stack, er
 		if _, err := e.engine.Stop(ctx, e.scope()); err != nil {
 			return stack.Stack{}, fmt.Errorf("putting %s to sleep: %w; run `wtenv sleep` again", e.Project, err)
 		}
+		if err := e.slept(ctx, e.Project); err != nil {
+			return stack.Stack{}, err
+		}
 	}
 	return e.Status(ctx)
 }
