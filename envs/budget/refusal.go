@@ -178,7 +178,7 @@ func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-// idleFor is "idle 14m" or "idle 3h5m" within a day, "idle since
+// idleFor is "idle 40s", "idle 14m" or "idle 3h5m" within a day, "idle since
 // 2026-11-27 15:04" beyond, in now's time zone.
 func idleFor(since, now time.Time) string {
 	if since.IsZero() {
@@ -186,8 +186,11 @@ func idleFor(since, now time.Time) string {
 	}
 	d := now.Sub(since)
 	switch {
+	case d < time.Second:
+		return "idle <1s"
 	case d < time.Minute:
-		return "idle <1m"
+		// Seconds count when idle_after is short.
+		return fmt.Sprintf("idle %ds", int(d/time.Second))
 	case d < time.Hour:
 		return fmt.Sprintf("idle %dm", int(d/time.Minute))
 	case d < 24*time.Hour:

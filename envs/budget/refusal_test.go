@@ -118,8 +118,8 @@ func TestIdleFor(t *testing.T) {
 		want  string
 	}{
 		{time.Time{}, "idle time unknown"},
-		{now.Add(time.Minute), "idle <1m"},
-		{now.Add(-59 * time.Second), "idle <1m"},
+		{now.Add(time.Minute), "idle <1s"},
+		{now.Add(-59 * time.Second), "idle 59s"},
 		{now.Add(-14 * time.Minute), "idle 14m"},
 		{now.Add(-time.Hour), "idle 1h0m"},
 		{now.Add(-23*time.Hour - 59*time.Minute), "idle 23h59m"},
