@@ -54,7 +54,11 @@ func chooseVictims(d budget.Decision, f *state.File, now time.Time, machine time
 		h.IdleAfter = idleAfter(h.Worktree, machine)
 		p := f.Projects[h.Project]
 		onEngine := h.State == stack.StateRunning || h.State == stack.StatePartial
-		if p == nil || !onEngine || h.Holds() <= 0 || h.IdleAfter <= 0 || h.IdleSince.IsZero() {
+		if !onEngine && h.Holds() > 0 {
+			h.InUse = true // a reservation without running containers: its up is under way
+			continue
+		}
+		if p == nil || h.Holds() <= 0 || h.IdleAfter <= 0 || h.IdleSince.IsZero() {
 			continue
 		}
 		if now.Sub(h.IdleSince) < h.IdleAfter {
