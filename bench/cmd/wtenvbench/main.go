@@ -18,6 +18,10 @@
 //     stack's memory with the engine's per-container helper processes;
 //   - N concurrent `wtenv up` processes on N worktrees, then N downs.
 //
+// With -agents it runs only the scenario "Ten agents, one laptop" (see
+// agents.go) and replaces only its own section of results.md; the main
+// run keeps that section as it finds it.
+//
 // Everything it creates is removed at the end, also on failure or Ctrl-C,
 // except built images (the next run reuses them; -purge-images removes
 // them). Nothing here asserts a time: the targets are read from results.md.
@@ -40,6 +44,7 @@ type config struct {
 	budget, portRange, out, concServices            string
 	purgeImages                                     bool
 	quietWait                                       time.Duration
+	agents                                          agentsConfig
 }
 
 func main() {
@@ -62,7 +67,17 @@ func main() {
 	flag.StringVar(&cfg.out, "out", "bench/results.md", "report to write, relative to the repository root")
 	flag.BoolVar(&cfg.purgeImages, "purge-images", false, "also remove the images built for the run's worktrees and the Compose side")
 	flag.DurationVar(&cfg.quietWait, "quiet-wait", 90*time.Second, "before each round and phase, wait at most this long for the machine to be quiet (runnable tasks ≤ cores+1); 0: never wait")
+	agentFlags(&cfg.agents)
 	flag.Parse()
+	if err := cfg.agents.check(); err != nil {
+		fmt.Fprintln(os.Stderr, "wtenvbench:", err)
+		os.Exit(2)
+	}
+	if cfg.agents.on {
+		// The scenario's worktrees are the concurrent phase's, so the
+		// images a main run built for them are reused.
+		cfg.concurrent = cfg.agents.n
+	}
 	if cfg.rounds < 1 || cfg.warm < 1 || cfg.statusCalls < 1 || cfg.mcpCalls < 2 || cfg.concurrent < 0 {
 		fmt.Fprintln(os.Stderr, "wtenvbench: -rounds, -warm and -status must be at least 1, -mcp at least 2")
 		os.Exit(2)
@@ -70,7 +85,11 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	b := &bench{cfg: cfg, start: time.Now(), setup: map[string]time.Duration{}}
-	path, err := b.run(ctx)
+	run := b.run
+	if cfg.agents.on {
+		run = b.runAgents
+	}
+	path, err := run(ctx)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "wtenvbench: %v\n", err)
 		os.Exit(1)
@@ -120,7 +139,8 @@ func (b *bench) run(ctx context.Context) (string, error) {
 	rep.machine.loadEnd = loadAvg()
 	rep.elapsed = time.Since(b.start)
 	path := filepath.Join(b.repo, b.cfg.out)
-	return path, os.WriteFile(path, []byte(rep.markdown()), 0o644)
+	previous, _ := os.ReadFile(path)
+	return path, os.WriteFile(path, []byte(keepSection(rep.markdown(), string(previous))), 0o644)
 }
 
 // command is the command line that produced the report, as a user types it.
