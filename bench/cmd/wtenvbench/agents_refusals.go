@@ -14,8 +14,8 @@ var holderIdle = regexp.MustCompile(`, idle (?:(\d+)h)?(\d+)(s|m)\b`)
 // that had been idle for at least after under a sleep policy and was not
 // in use (a holder in use, or never put to sleep, says so instead of its
 // policy): a stack admission could have put to sleep, had that freed
-// enough. A stopped holder with a reservation is being started or woken
-// by another call; the text gives it an idle time too, but admission
+// enough. Only a running (or partial) holder counts: a stopped one with
+// a reservation is being started or woken by another call, and admission
 // rightly never puts it to sleep.
 func idleListed(text string, after time.Duration) bool {
 	for _, line := range strings.Split(text, "\n") {
@@ -48,7 +48,7 @@ func (r *agentsResult) refusalDetail(p func(string, ...any), b runFigures) {
 	if b.refusals == 0 {
 		return
 	}
-	p("Of the budgeted run's %d refusals, %d came while no stack holding memory had been idle for idle_after (%s): every running holder was in a call, or had been within idle_after. The other %d listed a running stack idle longer than that, not in use, and were refused all the same: admission puts idle stacks to sleep only when together they free the whole shortfall, and the shortfall is reckoned from what the stacks hold at that moment, their running e2e test containers included (wtenv counts a stack's one-off containers with it), while a stack's need, its measured peak from status calls, leaves them out. (A stopped stack holding a reservation in these texts is being woken or started by another agent's call; it is listed with an idle time and its sleep policy, but is rightly never put to sleep.)",
+	p("Of the budgeted run's %d refusals, %d came while no stack holding memory had been idle for idle_after (%s): every running holder was in a call, or had been within idle_after. The other %d listed a running stack idle longer than that, not in use, and were refused all the same: admission puts idle stacks to sleep only when together they free the whole shortfall, and the shortfall is reckoned from what the stacks hold at that moment, their running e2e test containers included (wtenv counts a stack's one-off containers with it), while a stack's need, its measured peak from status calls, leaves them out.",
 		b.refusals, b.refusals-b.idleRefusals, r.budgeted.idleAfter, b.idleRefusals)
 	if c := b.idleRefusal; c != nil {
 		p("")
