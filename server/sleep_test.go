@@ -16,8 +16,10 @@ import (
 // Over stdio, two agents with room for one stack: the second env_up puts
 // the idle first to sleep and says so in its structured result, its text
 // and its progress; env_status shows the first asleep; env_sleep is
-// idempotent; the first's env_up wakes it and reports the wake.
+// idempotent; the first's env_up wakes it and reports the wake. Full tier:
+// envs and runner run the same steps on the engine in the default one.
 func TestSleepAndEvictionOverStdio(t *testing.T) {
+	enginetest.Full(t) // the default tier runs the same on the engine in envs and runner
 	roots := enginetest.ImageWorktrees(t, "feature/sleepy")
 	const tib = int64(1) << 40
 	t.Setenv(budget.EnvVar, fmt.Sprint(100*tib))
