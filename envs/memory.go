@@ -228,9 +228,18 @@ func (e *Env) release(ctx context.Context) error {
 // observe records that a call used the stack now (its idle time starts
 // again) and keeps the largest memory use measured for the project, which
 // later admissions use as its need. It returns the state as it is then.
+// A status polled more often than touchEvery only reads: idle times are
+// judged in seconds at the finest.
 func (e *Env) observe(ctx context.Context, measured int64) (*state.File, error) {
+	f, err := e.store.Read(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if p := f.Projects[e.Project]; p != nil && p.PeakMemory >= measured && time.Since(p.TouchedAt) < touchEvery {
+		return f, nil
+	}
 	var out *state.File
-	err := e.store.Update(ctx, func(f *state.File) error {
+	err = e.store.Update(ctx, func(f *state.File) error {
 		p := project(f, e)
 		p.PeakMemory = max(p.PeakMemory, measured)
 		p.TouchedAt = time.Now().UTC()
@@ -239,6 +248,9 @@ func (e *Env) observe(ctx context.Context, measured int64) (*state.File, error) 
 	})
 	return out, err
 }
+
+// touchEvery is how fresh a touch must be for status to skip writing one.
+const touchEvery = time.Second
 
 // budgetSummary is the budget object of Status and List.
 func budgetSummary(ctx context.Context, eng Engine, store *state.Store, f *state.File, snap engine.Snapshot) (stack.Budget, error) {
