@@ -34,6 +34,10 @@ type Docker struct {
 	// buildKitProbe is whether the engine offers BuildKit, probed on the
 	// first build.
 	buildKitProbe buildKitProbe
+
+	// passed holds, by container ID, the start time of the run in which
+	// wtenv's own probe of its healthcheck passed (see probe.go).
+	passed sync.Map
 }
 
 // New connects to the engine that DOCKER_HOST, else DOCKER_CONTEXT or the

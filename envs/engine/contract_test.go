@@ -46,12 +46,20 @@ volumes:
   data:
 `
 
-// contractStack loads the compose file into an isolated project on its own
+// contractStack loads contractCompose into an isolated project on its own
 // port and returns it with the labels to write.
 func contractStack(t *testing.T, sb *enginetest.Sandbox) (*types.Project, engine.Meta) {
 	t.Helper()
+	return loadStack(t, sb, fmt.Sprintf(contractCompose, enginetest.KVImage(t)))
+}
+
+// loadStack writes the compose file into a folder of its own and loads it
+// into an isolated project on the sandbox's first port, removed with
+// everything it creates when the test ends.
+func loadStack(t *testing.T, sb *enginetest.Sandbox, composeFile string) (*types.Project, engine.Meta) {
+	t.Helper()
 	root := t.TempDir()
-	if err := os.WriteFile(filepath.Join(root, "compose.yaml"), []byte(fmt.Sprintf(contractCompose, enginetest.KVImage(t))), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(root, "compose.yaml"), []byte(composeFile), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	name := "contract-" + strings.ToLower(strings.TrimPrefix(sb.HostID, "test-"))

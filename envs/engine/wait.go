@@ -23,6 +23,10 @@ var ErrTimedOut = errors.New("timed out")
 
 const pollInterval = 300 * time.Millisecond
 
+// probeInterval is the pause between two of wtenv's own probes of a
+// container whose health is still starting (see probe.go).
+const probeInterval = 100 * time.Millisecond
+
 // awaitDependencies blocks until each of the service's dependencies meets
 // its depends_on condition.
 func (e *Docker) awaitDependencies(ctx context.Context, p *types.Project, s types.ServiceConfig, started map[string]chan struct{}, deadline time.Time, progress func(string)) error {
@@ -46,7 +50,7 @@ func (e *Docker) awaitDependencies(ctx context.Context, p *types.Project, s type
 				return fmt.Errorf("%w: service %q depends on %q being healthy, but %q has no healthcheck; add one, or use condition: service_started", ErrUnhealthy, s.Name, dep, dep)
 			}
 			progress(fmt.Sprintf("waiting for %s: healthy (needed by %s)", dep, s.Name))
-			if err := e.waitFor(ctx, dep, name, deadline, wantHealthy); err != nil {
+			if err := e.waitFor(ctx, dep, name, deadline, wantReady); err != nil {
 				return err
 			}
 		case types.ServiceConditionCompletedSuccessfully:
@@ -74,7 +78,7 @@ func (e *Docker) awaitHealthy(ctx context.Context, p *types.Project, deadline ti
 	sort.Strings(names)
 	for i, name := range names {
 		progress(fmt.Sprintf("waiting for %s: healthy %d/%d", name, i, len(names)))
-		if err := e.waitFor(ctx, name, containerName(p.Name, p.Services[name]), deadline, wantHealthy); err != nil {
+		if err := e.waitFor(ctx, name, containerName(p.Name, p.Services[name]), deadline, wantReady); err != nil {
 			return err
 		}
 	}
@@ -87,14 +91,17 @@ func (e *Docker) awaitHealthy(ctx context.Context, p *types.Project, deadline ti
 type want int
 
 const (
-	wantHealthy want = iota
+	wantHealthy want = iota // healthy by the engine's own probes
+	wantReady               // healthy, or its healthcheck test passes when wtenv runs it
 	wantCompleted
 )
 
 // waitFor polls the container until it reaches the wanted state, fails, or
 // the deadline passes. A container without a healthcheck counts as healthy
-// once it runs.
+// once it runs; for wantReady, one whose healthcheck test passes when wtenv
+// runs it counts as healthy before the engine's first probe.
 func (e *Docker) waitFor(ctx context.Context, service, name string, deadline time.Time, w want) error {
+	probing := w == wantReady
 	for {
 		res, err := e.api.ContainerInspect(ctx, name, client.ContainerInspectOptions{})
 		if err != nil {
@@ -108,8 +115,16 @@ func (e *Docker) waitFor(ctx context.Context, service, name string, deadline tim
 			return fmt.Errorf("%w: service %q exited with code %d%s", ErrUnhealthy, service, st.ExitCode, e.logTail(ctx, name, 20))
 		case st.Status == container.StateExited || st.Status == container.StateDead:
 			return fmt.Errorf("%w: service %q exited with code %d%s", ErrUnhealthy, service, st.ExitCode, e.logTail(ctx, name, 20))
-		case w == wantHealthy && st.Running && (st.Health == nil || st.Health.Status == container.Healthy):
+		case w != wantCompleted && st.Running && (st.Health == nil || st.Health.Status == container.Healthy):
 			return nil
+		case probing && st.Running && st.Health.Status == container.Starting:
+			ok, err := e.probe(ctx, res.Container.ID, res.Container.Config)
+			if err != nil {
+				probing = false // leave it to the engine's probes
+			} else if ok {
+				e.passed.Store(res.Container.ID, st.StartedAt)
+				return nil
+			}
 		}
 		if time.Now().After(deadline) {
 			why := "not healthy"
@@ -118,10 +133,14 @@ func (e *Docker) waitFor(ctx context.Context, service, name string, deadline tim
 			}
 			return fmt.Errorf("%w (%w): service %q: %s after the timeout; raise timeout_s, or fix the service%s%s", ErrUnhealthy, ErrTimedOut, service, why, e.overloadHint(), e.logTail(ctx, name, 20))
 		}
+		every := pollInterval
+		if probing {
+			every = probeInterval
+		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(pollInterval):
+		case <-time.After(every):
 		}
 		crashPoint(CrashHealthWait)
 	}

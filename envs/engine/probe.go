@@ -1,0 +1,125 @@
+package engine
+
+import (
+	"context"
+	"io"
+	"time"
+
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/client"
+)
+
+// An engine runs a container's first health probe one whole interval after
+// the container starts (engines before API 1.44 ignore start_interval), so
+// a chain of dependencies waits an interval per link before anything runs
+// the test. While Docker still reports a container's health as starting,
+// the waits run the container's own healthcheck test themselves, as the
+// engine runs it (same command, user and timeout), and a pass counts as
+// healthy: one passing probe is what turns Docker's health to healthy too.
+// A dependent then starts as soon as its dependency answers, not up to an
+// interval later.
+
+// probeTimeout is Docker's default healthcheck timeout.
+const probeTimeout = 30 * time.Second
+
+// probeCommand is the command that the healthcheck test runs, or nil when
+// the test is not one wtenv can run (NONE, or inherited and unknown).
+func probeCommand(cfg *container.Config) []string {
+	if cfg == nil || cfg.Healthcheck == nil || len(cfg.Healthcheck.Test) < 2 {
+		return nil
+	}
+	test := cfg.Healthcheck.Test
+	switch test[0] {
+	case "CMD":
+		return test[1:]
+	case "CMD-SHELL":
+		shell := cfg.Shell
+		if len(shell) == 0 {
+			shell = []string{"/bin/sh", "-c"}
+		}
+		return append(append([]string{}, shell...), test[1])
+	}
+	return nil
+}
+
+// probe runs the container's healthcheck test once and reports whether it
+// exited 0. An error means the probe could not be run at all (not that the
+// test failed); the caller then leaves health to the engine.
+func (e *Docker) probe(ctx context.Context, id string, cfg *container.Config) (bool, error) {
+	cmd := probeCommand(cfg)
+	if cmd == nil {
+		return false, errNoProbe
+	}
+	timeout := probeTimeout
+	if t := cfg.Healthcheck.Timeout; t > 0 {
+		timeout = t
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	ex, err := e.api.ExecCreate(ctx, id, client.ExecCreateOptions{
+		User: cfg.User, Cmd: cmd, AttachStdout: true, AttachStderr: true,
+	})
+	if err != nil {
+		return false, err
+	}
+	att, err := e.api.ExecAttach(ctx, ex.ID, client.ExecAttachOptions{})
+	if err != nil {
+		return false, err
+	}
+	// The stream ends when the test exits; its output is not needed.
+	go func() {
+		<-ctx.Done()
+		att.Close()
+	}()
+	_, _ = io.Copy(io.Discard, att.Reader)
+	att.Close()
+	if ctx.Err() != nil {
+		return false, nil // timed out: a failed probe, as in the engine
+	}
+	// The engine records the exit code as the stream ends; look until it
+	// has.
+	for {
+		res, err := e.api.ExecInspect(ctx, ex.ID, client.ExecInspectOptions{})
+		if err != nil {
+			return false, err
+		}
+		if !res.Running {
+			return res.ExitCode == 0, nil
+		}
+		select {
+		case <-ctx.Done():
+			return false, nil
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+type probeError string
+
+func (e probeError) Error() string { return string(e) }
+
+const errNoProbe = probeError("no healthcheck test to run")
+
+// health is the container's health as the engine reports it, except that a
+// container the engine has not probed yet in this run is healthy when
+// wtenv's own probe of it passed.
+func (e *Docker) health(id string, st *container.State) string {
+	h := st.Health
+	if h.Status != container.Starting {
+		return string(h.Status)
+	}
+	if at, ok := e.passed.Load(id); !ok || at != st.StartedAt {
+		return string(h.Status)
+	}
+	// The log keeps the probes of earlier runs too.
+	started, err := time.Parse(time.RFC3339Nano, st.StartedAt)
+	if err != nil {
+		return string(h.Status)
+	}
+	for _, r := range h.Log {
+		if r.Start.After(started) {
+			return string(h.Status) // the engine has probed: its word stands
+		}
+	}
+	return string(container.Healthy)
+}
