@@ -94,6 +94,7 @@ func TestAdmissionSparesStacksInUse(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Setenv(budget.EnvVar, "768MiB")
 			t.Setenv(budget.IdleEnvVar, c.machine)
+			t.Setenv(budget.WaitEnvVar, "300ms")
 			ctx := context.Background()
 			eng, store := newFake(), tempStore(t)
 			a := fakeWorktree(t, eng, store, "main", "api", "db")
@@ -128,12 +129,47 @@ func TestAdmissionSparesStacksInUse(t *testing.T) {
 	}
 }
 
+// With no stack idle yet but one that turns idle within WTENV_ADMIT_WAIT,
+// admission waits for it, says so, and then puts it to sleep; one that
+// turns idle only after the wait is refused at once, without waiting.
+func TestAdmissionWaitsForAStackAboutToTurnIdle(t *testing.T) {
+	t.Setenv(budget.EnvVar, "768MiB")
+	t.Setenv(budget.IdleEnvVar, "700ms")
+	t.Setenv(budget.WaitEnvVar, "1m")
+	ctx := context.Background()
+	eng, store := newFake(), tempStore(t)
+	a := fakeWorktree(t, eng, store, "main", "api", "db")
+	b := fakeWorktree(t, eng, store, "feature/b", "api", "db")
+	if _, err := a.Up(ctx, UpOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	var steps []string
+	sb, err := b.Up(ctx, UpOptions{Progress: func(s string) { steps = append(steps, s) }})
+	if err != nil {
+		t.Fatalf("second up: %v, want it to wait for a to turn idle", err)
+	}
+	if sb.Admission == nil || len(sb.Admission.Evicted) != 1 || sb.Admission.Evicted[0].Project != a.Project {
+		t.Errorf("admission report %+v, want a put to sleep", sb.Admission)
+	}
+	if !slices.ContainsFunc(steps, func(s string) bool { return strings.Contains(s, "waiting for stacks to turn idle") }) {
+		t.Errorf("progress %q does not say it waited", steps)
+	}
+
+	// The refusal's text says whether admission waited.
+	t.Setenv(budget.EnvVar, "520MiB")
+	t.Setenv(budget.IdleEnvVar, "1h")
+	if _, err := a.Up(ctx, UpOptions{}); !errors.Is(err, budget.ErrRefused) || !strings.Contains(err.Error(), "admission waits up to 1m") {
+		t.Fatalf("wake with b idle only in an hour: %v, want a refusal at once", err)
+	}
+}
+
 // Concurrent admissions that each must evict never evict one stack twice
 // and never admit more than the budget holds.
 func TestEvictionIsAtomic(t *testing.T) {
 	const room = 3
 	t.Setenv(budget.EnvVar, fmt.Sprint(room*256<<20+100<<20))
 	t.Setenv(budget.IdleEnvVar, "1ms")
+	t.Setenv(budget.WaitEnvVar, "0") // decisions at once: the wait has its own test
 	ctx := context.Background()
 	eng, store := newFake(), tempStore(t)
 	var idle []*Env

@@ -3,6 +3,7 @@ package envs
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"time"
 
@@ -105,18 +106,28 @@ type admission struct {
 // another stack is being put to sleep and will free its memory soon.
 var errRoomComing = errors.New("room is being made")
 
+// errIdleSoon makes admit look again: the stack does not fit and no stack
+// is idle enough to be put to sleep, but enough will be within the wait
+// (WTENV_ADMIT_WAIT).
+var errIdleSoon = errors.New("stacks will turn idle soon")
+
 // maxRoomWait bounds how long admit waits for other stacks' sleeps to
 // free memory (each stop honours its containers' grace periods).
 const maxRoomWait = 2 * time.Minute
 
 // admit reserves what the project needs, putting idle stacks to sleep to
-// make room when it does not fit, or refuses with the list of stacks
-// holding memory, before anything is created. The engine is read first,
+// make room when it does not fit. When no stack is idle enough yet but
+// enough will be within WTENV_ADMIT_WAIT, it waits for them; otherwise it
+// refuses with the list of stacks holding memory, before anything is
+// created. The engine is read first,
 // without any lock; the decision is taken under the state file's lock,
 // from the state as it is then, so concurrent admissions in separate
 // processes serialize, see each other's reservations and evictions, and
 // together never overshoot nor evict one stack twice.
 func (e *Env) admit(ctx context.Context, p *types.Project, progress func(string)) (admission, error) {
+	if progress == nil {
+		progress = func(string) {}
+	}
 	limit, err := memoryLimit(ctx, e.engine)
 	if err != nil {
 		return admission{}, err
@@ -137,14 +148,22 @@ func (e *Env) admit(ctx context.Context, p *types.Project, progress func(string)
 	for _, s := range p.Services {
 		limits = append(limits, engine.MemoryLimit(s))
 	}
-	giveUp := time.Now().Add(maxRoomWait)
-	for waited := false; ; waited = true {
+	wait, err := budget.MachineWait()
+	if err != nil {
+		return admission{}, err
+	}
+	start := time.Now()
+	giveUp, waitUntil := start.Add(maxRoomWait), start.Add(wait)
+	var sleepsSeen bool
+	var idleWait time.Time // when admission began to wait for stacks to turn idle
+	for {
 		snap, err := e.engine.Snapshot(ctx, engine.Scope{})
 		if err != nil {
 			return admission{}, err
 		}
 		stacks := summaries(snap)
 		var adm admission
+		var soon time.Time
 		err = e.store.Update(ctx, func(f *state.File) error {
 			adm = admission{}
 			others, stale := holders(f, stacks, snap.At, e.Project, e.store.Busy)
@@ -160,10 +179,18 @@ func (e *Env) admit(ctx context.Context, p *types.Project, progress func(string)
 			if !d.Admit && !running(stacks, e.Project) {
 				victims, annotated := chooseVictims(d, f, now, machineIdle, e.store.TryLockIdle)
 				if victims == nil {
-					if sleepingNow(f, others, e.store.Busy) && time.Now().Before(giveUp) {
+					if sleepingNow(f, others, e.store.Busy) && now.Before(giveUp) {
 						return errRoomComing
 					}
+					if at, ok := budget.RoomAt(annotated, d.Used+d.Need-d.Limit, now); ok && !at.After(waitUntil) {
+						soon = at
+						return errIdleSoon
+					}
 					d.Holders, d.IdlePolicy = annotated, budget.DescribeIdleAfter(machineIdle)+", "+idleSource
+					d.Wait = wait
+					if !idleWait.IsZero() {
+						d.Waited = now.Sub(idleWait)
+					}
 					return budget.Refusal(d, e.Project, rule, now)
 				}
 				markAsleep(f, victims, e.Project, now)
@@ -172,24 +199,34 @@ func (e *Env) admit(ctx context.Context, p *types.Project, progress func(string)
 			self.Reserved, self.Starting, self.UpdatedAt = need, true, now
 			return nil
 		})
-		if errors.Is(err, errRoomComing) {
-			if !waited {
+		var pause time.Duration
+		switch {
+		case errors.Is(err, errRoomComing):
+			if !sleepsSeen {
 				progress("waiting for stacks being put to sleep to free their memory")
 			}
-			select {
-			case <-ctx.Done():
-				return admission{}, ctx.Err()
-			case <-time.After(250 * time.Millisecond):
+			sleepsSeen, pause = true, 250*time.Millisecond
+		case errors.Is(err, errIdleSoon):
+			if idleWait.IsZero() {
+				idleWait = time.Now()
+				progress(fmt.Sprintf("memory budget full and no stack idle yet: waiting for stacks to turn idle, about %s (at most %s, %s)",
+					time.Until(soon).Round(time.Second), budget.DescribeIdleAfter(wait), budget.WaitEnvVar))
 			}
-			continue
-		}
-		if err != nil {
+			// Room may come sooner: a down, a sleep, a stack that shrinks.
+			pause = min(max(time.Until(soon), 250*time.Millisecond), 2*time.Second)
+		case err != nil:
 			for _, v := range adm.victims {
 				v.unlock() // the state was not written: they stay as they were
 			}
 			return admission{}, err
+		default:
+			return adm, nil
 		}
-		return adm, nil
+		select {
+		case <-ctx.Done():
+			return admission{}, ctx.Err()
+		case <-time.After(pause):
+		}
 	}
 }
 

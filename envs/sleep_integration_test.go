@@ -94,7 +94,8 @@ func TestSleepWakeAndEviction(t *testing.T) {
 	}
 
 	// a grows (as if it measured 60 TiB) and sleeps; b is in use by a test
-	// run, so a's wake is refused, saying so; after the run, b sleeps.
+	// run, so a's wake waits for b's run to end, then puts b to sleep; with
+	// a wait shorter than the run, it is refused, saying so.
 	if err := enginetest.Store(t).Update(ctx, func(f *state.File) error {
 		f.Projects[a.Project].PeakMemory = 60 * tib
 		return nil
@@ -111,18 +112,26 @@ func TestSleepWakeAndEviction(t *testing.T) {
 		t.Fatal(err)
 	}
 	time.Sleep(10 * time.Millisecond)
+	t.Setenv(budget.WaitEnvVar, "1s")
 	_, err = a.Up(ctx, envs.UpOptions{})
-	if !errors.Is(err, budget.ErrRefused) || !strings.Contains(err.Error(), "in use") {
-		t.Fatalf("wake while b's tests run: %v, want a refusal naming b in use", err)
+	if !errors.Is(err, budget.ErrRefused) || !strings.Contains(err.Error(), "in use") || !strings.Contains(err.Error(), "admission waited 1s") {
+		t.Fatalf("wake while b's tests run: %v, want a refusal after a wait, naming b in use", err)
 	}
 	if _, err := b.Sleep(ctx, nil); !errors.Is(err, envs.ErrInUse) {
 		t.Errorf("sleep during a test run: %v, want ErrInUse", err)
 	}
-	release()
-	time.Sleep(10 * time.Millisecond)
-	sa, err = a.Up(ctx, envs.UpOptions{})
+	t.Setenv(budget.WaitEnvVar, "2m")
+	go func() {
+		time.Sleep(1500 * time.Millisecond)
+		release()
+	}()
+	var steps []string
+	sa, err = a.Up(ctx, envs.UpOptions{Progress: func(m string) { steps = append(steps, m) }})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(steps, func(m string) bool { return strings.Contains(m, "waiting for stacks to turn idle") }) {
+		t.Errorf("a's wake did not say it waited for b: %q", steps)
 	}
 	if sa.Admission == nil || !sa.Admission.Woke || len(sa.Admission.Evicted) != 1 || sa.Admission.Evicted[0].Project != b.Project {
 		t.Errorf("a's wake after the run: %+v, want woken with b put to sleep", sa.Admission)

@@ -50,6 +50,9 @@ type Decision struct {
 	// from, for a refusal after admission found no stack idle enough to
 	// put to sleep.
 	IdlePolicy string
+	// Wait is the longest admission waits for stacks about to turn idle
+	// (WTENV_ADMIT_WAIT), Waited how long it did before it refused.
+	Wait, Waited time.Duration
 }
 
 // Admit decides whether a stack needing need bytes fits: Used is the sum of

@@ -59,6 +59,7 @@ func Refusal(d Decision, project, rule string, now time.Time) error {
 	}
 	if d.IdlePolicy != "" && len(holding) > 0 {
 		fmt.Fprintf(&b, "\nno stack holding memory could be put to sleep to make room: admission does that only to a stack untouched for its idle_after (%s; a worktree's wtenv.yaml idle_after overrides it) with no up, test run or sleep under way", d.IdlePolicy)
+		b.WriteString("\n" + waitLine(d))
 	}
 	if len(holding) > 0 {
 		b.WriteString("\nstacks holding memory, largest first:")
@@ -227,4 +228,21 @@ func suggest(n int64) string {
 	steps := (n + step - 1) / step
 	gib := float64(steps) / 4
 	return strconv.FormatFloat(gib, 'f', -1, 64) + "GiB"
+}
+
+// waitLine says what admission did about stacks that were about to turn
+// idle.
+func waitLine(d Decision) string {
+	switch {
+	case d.Waited > 0:
+		return fmt.Sprintf("admission waited %s for stacks to turn idle, the longest it waits (%s); they did not free enough", round(d.Waited), WaitEnvVar)
+	case d.Wait > 0:
+		return fmt.Sprintf("admission waits up to %s (%s) for stacks about to turn idle; none would free enough within that", round(d.Wait), WaitEnvVar)
+	default:
+		return fmt.Sprintf("admission does not wait for stacks to turn idle (%s is 0)", WaitEnvVar)
+	}
+}
+
+func round(d time.Duration) string {
+	return DescribeIdleAfter(d.Round(time.Second))
 }

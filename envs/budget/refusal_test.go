@@ -22,6 +22,7 @@ func TestRefusal(t *testing.T) {
 		rule    string
 		project string
 		policy  string
+		wait    [2]time.Duration // Wait, Waited
 		holders []Holder
 	}{
 		{
@@ -54,7 +55,7 @@ func TestRefusal(t *testing.T) {
 			},
 		},
 		{
-			golden: "none_idle", limit: 8 * gib, need: 2 * gib, rule: RuleMeasuredPeak, project: "shop-new-0003", policy: "15m, the default",
+			golden: "none_idle", limit: 8 * gib, need: 2 * gib, rule: RuleMeasuredPeak, project: "shop-new-0003", policy: "15m, the default", wait: [2]time.Duration{2 * time.Minute},
 			holders: []Holder{
 				{Project: "shop-a-0001", Branch: "a", Worktree: "/w/a", State: "running", Measured: 3 * gib,
 					IdleSince: now.Add(-40 * time.Minute), Policy: true, IdleAfter: 15 * time.Minute, InUse: true},
@@ -62,6 +63,14 @@ func TestRefusal(t *testing.T) {
 					IdleSince: now.Add(-3 * time.Minute), Policy: true, IdleAfter: 15 * time.Minute},
 				{Project: "shop-c-0004", Branch: "c", Worktree: "/w/c", State: "running", Reserved: 2 * gib,
 					IdleSince: now.Add(-2 * time.Hour), Policy: true},
+			},
+		},
+		{
+			golden: "waited", limit: 8 * gib, need: 2 * gib, rule: RuleMeasuredPeak, project: "shop-new-0003", policy: "20s, set by WTENV_IDLE_AFTER",
+			wait: [2]time.Duration{2 * time.Minute, 2*time.Minute + 400*time.Millisecond},
+			holders: []Holder{
+				{Project: "shop-a-0001", Branch: "a", Worktree: "/w/a", State: "running", Measured: 7 * gib,
+					IdleSince: now.Add(-5 * time.Second), Policy: true, IdleAfter: 20 * time.Second, InUse: true},
 			},
 		},
 		{
@@ -78,7 +87,7 @@ func TestRefusal(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.golden, func(t *testing.T) {
 			d := Admit(tt.limit, tt.need, tt.holders)
-			d.IdlePolicy = tt.policy
+			d.IdlePolicy, d.Wait, d.Waited = tt.policy, tt.wait[0], tt.wait[1]
 			if d.Admit {
 				t.Fatalf("Admit admitted: %+v", d)
 			}
