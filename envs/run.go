@@ -11,7 +11,8 @@ import (
 
 // RunOneOff runs a one-off container of one of the stack's services (for
 // test suites), on the stack's networks with the worktree mounted, and
-// returns its exit code. See engine.RunOneOff.
+// returns its exit code. See engine.RunOneOff. What the stack holds with
+// the container is sampled for the memory budget (watchMemory).
 func (e *Env) RunOneOff(ctx context.Context, opts engine.RunOptions) (int, error) {
 	p, err := e.oneOffProject(ctx, opts.Service)
 	if err != nil {
@@ -20,6 +21,7 @@ func (e *Env) RunOneOff(ctx context.Context, opts engine.RunOptions) (int, error
 	if opts.Mount == "" {
 		opts.Mount = e.Worktree.Root
 	}
+	defer e.watchMemory(ctx)()
 	return e.engine.RunOneOff(ctx, p, e.meta(p), opts)
 }
 

@@ -48,7 +48,7 @@ func (r *agentsResult) refusalDetail(p func(string, ...any), b runFigures) {
 	if b.refusals == 0 {
 		return
 	}
-	p("Of the budgeted run's %d refusals, %d came while no stack holding memory had been idle for idle_after (%s): every running holder was in a call, or had been within idle_after. The other %d listed a running stack idle longer than that, not in use, and were refused all the same: admission puts idle stacks to sleep only when together they free the whole shortfall, and the shortfall is reckoned from what the stacks hold at that moment, their running e2e test containers included (wtenv counts a stack's one-off containers with it), while a stack's need, its measured peak from status calls, leaves them out.",
+	p("Of the budgeted run's %d refusals, %d came while no stack holding memory had been idle for idle_after (%s): every running holder was in a call, or had been within idle_after. The other %d listed a running stack idle longer than that, not in use, and were refused all the same: admission puts idle stacks to sleep only when together they free the whole shortfall, and the shortfall is reckoned from what the stacks hold at that moment, their running e2e test containers included (wtenv counts a stack's one-off containers with it).",
 		b.refusals, b.refusals-b.idleRefusals, r.budgeted.idleAfter, b.idleRefusals)
 	if c := b.idleRefusal; c != nil {
 		p("")

@@ -3,7 +3,8 @@
 // has its own data and that a named volume keeps it. With UPSTREAM_URL set
 // it forwards /kv/ requests there, which proves service-name DNS on the
 // stack's network. `kv health` is its own healthcheck probe, since the image
-// has nothing but this binary, and `kv exit N` a one-shot job.
+// has nothing but this binary, `kv exit N` a one-shot job, and `kv hold
+// MiB SECONDS` a test run that holds memory.
 package main
 
 import (
@@ -27,6 +28,19 @@ func main() {
 		// A one-shot service's whole work, for tests: exit with a code.
 		code, _ := strconv.Atoi(os.Args[2])
 		os.Exit(code)
+	}
+	if len(os.Args) > 3 && os.Args[1] == "hold" {
+		// A test run's container that holds memory for a while, for tests
+		// of the memory budget: kv hold MiB SECONDS.
+		mib, _ := strconv.Atoi(os.Args[2])
+		secs, _ := strconv.Atoi(os.Args[3])
+		b := make([]byte, mib<<20)
+		for i := range b {
+			b[i] = byte(i)
+		}
+		time.Sleep(time.Duration(secs) * time.Second)
+		fmt.Println(len(b) >> 20)
+		os.Exit(0)
 	}
 	if len(os.Args) > 1 && os.Args[1] == "health" {
 		c := http.Client{Timeout: 2 * time.Second}
