@@ -119,11 +119,11 @@ const maxRoomWait = 2 * time.Minute
 // make room when it does not fit. When no stack is idle enough yet but
 // enough will be within WTENV_ADMIT_WAIT, it waits for them; otherwise it
 // refuses with the list of stacks holding memory, before anything is
-// created. The engine is read first,
-// without any lock; the decision is taken under the state file's lock,
-// from the state as it is then, so concurrent admissions in separate
-// processes serialize, see each other's reservations and evictions, and
-// together never overshoot nor evict one stack twice.
+// created. The engine is read first, without any lock; the decision is
+// taken under the state file's lock, from the state as it is then, so
+// concurrent admissions in separate processes serialize, see each other's
+// reservations and evictions, and together never overshoot nor evict one
+// stack twice.
 func (e *Env) admit(ctx context.Context, p *types.Project, progress func(string)) (admission, error) {
 	if progress == nil {
 		progress = func(string) {}
