@@ -23,9 +23,13 @@ var ErrTimedOut = errors.New("timed out")
 
 const pollInterval = 300 * time.Millisecond
 
-// probeInterval is the pause between two of wtenv's own probes of a
-// container whose health is still starting (see probe.go).
-const probeInterval = 100 * time.Millisecond
+// probeInterval is the first pause between two of wtenv's own probes of a
+// container whose health is still starting (see probe.go); the pauses grow
+// by half each time up to maxProbeInterval.
+const (
+	probeInterval    = 100 * time.Millisecond
+	maxProbeInterval = time.Second
+)
 
 // awaitDependencies blocks until each of the service's dependencies meets
 // its depends_on condition.
@@ -102,6 +106,7 @@ const (
 // runs it counts as healthy before the engine's first probe.
 func (e *Docker) waitFor(ctx context.Context, service, name string, deadline time.Time, w want) error {
 	probing := w == wantReady
+	pause := probeInterval // between two of wtenv's own probes, growing
 	for {
 		res, err := e.api.ContainerInspect(ctx, name, client.ContainerInspectOptions{})
 		if err != nil {
@@ -118,7 +123,9 @@ func (e *Docker) waitFor(ctx context.Context, service, name string, deadline tim
 		case w != wantCompleted && st.Running && (st.Health == nil || st.Health.Status == container.Healthy):
 			return nil
 		case probing && st.Running && st.Health.Status == container.Starting:
-			ok, err := e.probe(ctx, res.Container.ID, res.Container.Config)
+			pctx, cancel := context.WithDeadline(ctx, deadline)
+			ok, err := e.probe(pctx, res.Container.ID, res.Container.Config)
+			cancel()
 			if err != nil {
 				probing = false // leave it to the engine's probes
 			} else if ok {
@@ -135,7 +142,9 @@ func (e *Docker) waitFor(ctx context.Context, service, name string, deadline tim
 		}
 		every := pollInterval
 		if probing {
-			every = probeInterval
+			// A service slow to start is not probed ten times a second
+			// for its whole start: each probe costs the engine an exec.
+			every, pause = pause, min(pause*3/2, maxProbeInterval)
 		}
 		select {
 		case <-ctx.Done():
