@@ -1,0 +1,92 @@
+package compose
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/compose-spec/compose-go/v2/types"
+	"go.yaml.in/yaml/v4"
+)
+
+// Shared is one entry of wtenv.yaml's share: a service that runs once for
+// all worktrees of the repository. Written as the service's name, or as
+// {service: NAME, stateless: true} for a service whose data wtenv cannot
+// keep apart per worktree and which is then simply shared.
+type Shared struct {
+	Service   string
+	Stateless bool
+}
+
+// UnmarshalYAML reads a name or a {service, stateless} mapping.
+func (s *Shared) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		return n.Decode(&s.Service)
+	}
+	var m struct {
+		Service   string `yaml:"service"`
+		Stateless bool   `yaml:"stateless"`
+	}
+	if n.Kind != yaml.MappingNode {
+		return errors.New("a share: entry is a service name, or {service: NAME, stateless: true}")
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if k := n.Content[i].Value; k != "service" && k != "stateless" {
+			return fmt.Errorf("unknown key %q in a share: entry; the keys are service, stateless", k)
+		}
+	}
+	if err := n.Decode(&m); err != nil {
+		return err
+	}
+	if m.Service == "" {
+		return errors.New("a share: entry needs service: NAME")
+	}
+	*s = Shared(m)
+	return nil
+}
+
+// Kinds of shared service: what wtenv knows how to keep apart per
+// worktree.
+const (
+	KindPostgres = "postgres"
+	KindUnknown  = ""
+)
+
+// SharedKind is the kind of server s runs, told from its image's name:
+// Postgres and the images built on it (PostGIS, TimescaleDB, pgvector).
+func SharedKind(s types.ServiceConfig) string {
+	name := strings.ToLower(s.Image)
+	if i := strings.LastIndex(name, "/"); i >= 0 {
+		name = name[i+1:]
+	}
+	name, _, _ = strings.Cut(name, ":")
+	name, _, _ = strings.Cut(name, "@")
+	for _, pg := range []string{"postgres", "postgis", "timescaledb", "pgvector"} {
+		if strings.Contains(name, pg) {
+			return KindPostgres
+		}
+	}
+	return KindUnknown
+}
+
+// checkShare checks share: entries against the project: each entry names
+// a service, once, whose kind wtenv can keep apart per worktree, unless it
+// is marked stateless.
+func checkShare(p *types.Project, share []Shared) []string {
+	var problems []string
+	seen := map[string]bool{}
+	for _, sh := range share {
+		s, ok := p.Services[sh.Service]
+		switch {
+		case seen[sh.Service]:
+			problems = append(problems, fmt.Sprintf("wtenv.yaml share: names %q twice; name each service once", sh.Service))
+		case !ok:
+			problems = append(problems, fmt.Sprintf("wtenv.yaml share: names %q, which is not a service the stack starts; name one of its services", sh.Service))
+		case sh.Stateless:
+		case SharedKind(s) == KindUnknown:
+			problems = append(problems, fmt.Sprintf("wtenv.yaml share: service %q (image %q) is not a server whose data wtenv can keep apart per worktree (Postgres is); remove it from share:, or write {service: %s, stateless: true} if its data may be common to all worktrees", sh.Service, s.Image, sh.Service))
+		}
+		seen[sh.Service] = true
+	}
+	return problems
+}

@@ -1,0 +1,57 @@
+package compose
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/compose-spec/compose-go/v2/types"
+	"go.yaml.in/yaml/v4"
+)
+
+func TestSharedEntries(t *testing.T) {
+	var got []Shared
+	if err := yaml.Unmarshal([]byte("[db, {service: mail, stateless: true}]"), &got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0] != (Shared{Service: "db"}) || got[1] != (Shared{Service: "mail", Stateless: true}) {
+		t.Errorf("share: %+v", got)
+	}
+	for _, bad := range []string{"[{stateless: true}]", "[{service: db, shared: true}]", "[[db]]"} {
+		if err := yaml.Unmarshal([]byte(bad), &got); err == nil {
+			t.Errorf("share: %s was accepted", bad)
+		}
+	}
+}
+
+func TestSharedKind(t *testing.T) {
+	for image, want := range map[string]string{
+		"postgres:15": KindPostgres, "docker.io/library/postgres:16-alpine": KindPostgres,
+		"postgis/postgis:16-3.4": KindPostgres, "timescale/timescaledb:latest-pg16": KindPostgres,
+		"wtenv-local/postgres:15": KindPostgres, "pgvector/pgvector:pg16": KindPostgres,
+		"redis:7": KindUnknown, "mysql:8": KindUnknown, "": KindUnknown,
+		"registry.local:5000/postgres-tools/cli:1": KindUnknown,
+	} {
+		if got := SharedKind(service("s", image)); got != want {
+			t.Errorf("SharedKind(%q) = %q, want %q", image, got, want)
+		}
+	}
+}
+
+func TestCheckShare(t *testing.T) {
+	p := &types.Project{Services: types.Services{"db": service("db", "postgres:15"), "queue": service("queue", "redis:7")}}
+	if got := checkShare(p, []Shared{{Service: "db"}, {Service: "queue", Stateless: true}}); len(got) != 0 {
+		t.Errorf("a Postgres and a stateless service: %q", got)
+	}
+	got := strings.Join(checkShare(p, []Shared{{Service: "db"}, {Service: "db"}, {Service: "queue"}, {Service: "cache"}}), "\n")
+	for _, want := range []string{`names "db" twice`, `service "queue" (image "redis:7") is not a server`, `stateless: true`, `names "cache", which is not a service`} {
+		if !strings.Contains(got, want) {
+			t.Errorf("problems lack %q:\n%s", want, got)
+		}
+	}
+}
+
+func service(name, image string) types.ServiceConfig {
+	s := types.ServiceConfig{Name: name}
+	s.Image = image
+	return s
+}
