@@ -21,8 +21,8 @@ type idleCPU struct {
 	containers, helpers, daemon time.Duration
 }
 
-// idleWindow is how long an idle stack's CPU is watched: ten of the shop's
-// 1-second healthcheck intervals, long enough for 10 ms clock ticks.
+// idleWindow is how long an idle stack's CPU is watched: two of the shop's
+// 5-second healthcheck intervals, long enough for 10 ms clock ticks.
 const idleWindow = 10 * time.Second
 
 // measureIdleCPU reads the stack's CPU counters, waits window, and reads
