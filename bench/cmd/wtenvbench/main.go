@@ -61,7 +61,7 @@ func main() {
 	flag.IntVar(&cfg.statusCalls, "status", 5, "CLI status / compose ps calls per side and round")
 	flag.IntVar(&cfg.mcpCalls, "mcp", 20, "env_status calls over MCP per round (and in-process repetitions)")
 	flag.IntVar(&cfg.concurrent, "concurrent", 10, "worktrees brought up at once (0: skip)")
-	flag.StringVar(&cfg.concServices, "concurrent-services", "queue", "services each concurrent stack starts (comma-separated, with their dependencies; all: the whole shop, whose healthchecks keep the engine busys)")
+	flag.StringVar(&cfg.concServices, "concurrent-services", "queue", "services each concurrent stack starts (comma-separated, with their dependencies; all: the whole shop, whose healthchecks keep the engine busy)")
 	flag.StringVar(&cfg.budget, "budget", "20GiB", "WTENV_MEMORY_BUDGET for the run, so stacks of other tests on this engine never get ours refused")
 	flag.StringVar(&cfg.portRange, "port-range", "36000-39999", "WTENV_PORT_RANGE for the run, apart from the default one other wtenv users take blocks in")
 	flag.StringVar(&cfg.out, "out", "bench/results.md", "report to write, relative to the repository root")
