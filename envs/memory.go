@@ -209,11 +209,11 @@ func (e *Env) admit(ctx context.Context, p *types.Project, progress func(string)
 		case errors.Is(err, errIdleSoon):
 			if idleWait.IsZero() {
 				idleWait = time.Now()
-				progress(fmt.Sprintf("memory budget full and no stack idle yet: waiting for stacks to turn idle, about %s (at most %s, %s)",
-					time.Until(soon).Round(time.Second), budget.DescribeIdleAfter(wait), budget.WaitEnvVar))
+				progress(fmt.Sprintf("memory budget full and no stack idle yet: waiting for stacks to turn idle or their test runs to end (at most %s, %s)",
+					budget.DescribeIdleAfter(wait), budget.WaitEnvVar))
 			}
 			// Room may come sooner: a down, a sleep, a stack that shrinks.
-			pause = min(max(time.Until(soon), 250*time.Millisecond), 2*time.Second)
+			pause = min(max(time.Until(soon), 250*time.Millisecond), 2*time.Second, max(time.Until(waitUntil), 10*time.Millisecond))
 		case err != nil:
 			for _, v := range adm.victims {
 				v.unlock() // the state was not written: they stay as they were

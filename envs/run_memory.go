@@ -9,8 +9,12 @@ import (
 	"github.com/wtenv/wtenv/envs/state"
 )
 
-// runSample is how often a test run samples what its stack holds.
-const runSample = 2 * time.Second
+// runSample is how often a test run samples what its stack holds, the
+// first time after firstSample.
+const (
+	runSample   = 2 * time.Second
+	firstSample = 500 * time.Millisecond
+)
 
 // watchMemory samples what the stack holds, its one-off containers
 // included, while a test run's container runs, and returns the stop. The
@@ -23,13 +27,15 @@ func (e *Env) watchMemory(ctx context.Context) (stop func()) {
 	var peak int64
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		t := time.NewTicker(runSample)
-		defer t.Stop()
+		// The first look comes soon, for runs shorter than runSample.
+		next := time.NewTimer(firstSample)
+		defer next.Stop()
 		for {
 			select {
 			case <-ctx.Done():
 				return
-			case <-t.C:
+			case <-next.C:
+				next.Reset(runSample)
 			}
 			snap, err := e.engine.Snapshot(ctx, engine.Scope{})
 			if err != nil {

@@ -235,14 +235,18 @@ func suggest(n int64) string {
 func waitLine(d Decision) string {
 	switch {
 	case d.Waited > 0:
-		return fmt.Sprintf("admission waited %s for stacks to turn idle, the longest it waits (%s); they did not free enough", round(d.Waited), WaitEnvVar)
+		return fmt.Sprintf("admission waited %s (of up to %s, %s) for stacks to turn idle; they did not free enough in time", span(d.Waited), span(d.Wait), WaitEnvVar)
 	case d.Wait > 0:
-		return fmt.Sprintf("admission waits up to %s (%s) for stacks about to turn idle; none would free enough within that", round(d.Wait), WaitEnvVar)
+		return fmt.Sprintf("admission waits up to %s (%s) for stacks about to turn idle; none would free enough within that", span(d.Wait), WaitEnvVar)
 	default:
 		return fmt.Sprintf("admission does not wait for stacks to turn idle (%s is 0)", WaitEnvVar)
 	}
 }
 
-func round(d time.Duration) string {
+// span is a wait for people: 300ms, 45s, 2m, 1h30m.
+func span(d time.Duration) string {
+	if d < time.Second {
+		return d.Round(10 * time.Millisecond).String()
+	}
 	return DescribeIdleAfter(d.Round(time.Second))
 }

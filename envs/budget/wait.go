@@ -35,10 +35,11 @@ func MachineWait() (time.Duration, error) {
 
 // RoomAt is the earliest time at which stacks among hs, annotated with
 // their idle policy (Policy), could together free short bytes by turning
-// idle: each at its last use plus its idle_after, one in use no sooner
-// than idle_after from now (its use has not ended yet). It returns false
-// when even all of them could not, for none may ever be put to sleep
-// (idle_after 0) or they hold too little.
+// idle: each at its last use plus its idle_after (now for one idle
+// already), one in use no sooner than idle_after from now (its use has not
+// ended yet). It returns false when even all of them could not: none may
+// ever be put to sleep (idle_after 0, or last use unknown) or they hold
+// too little.
 func RoomAt(hs []Holder, short int64, now time.Time) (time.Time, bool) {
 	type soon struct {
 		at    time.Time
@@ -46,14 +47,16 @@ func RoomAt(hs []Holder, short int64, now time.Time) (time.Time, bool) {
 	}
 	var all []soon
 	for _, h := range hs {
-		if !h.Policy || h.IdleAfter <= 0 || h.Holds() <= 0 {
+		// A stack whose last use is unknown is never put to sleep.
+		if !h.Policy || h.IdleAfter <= 0 || h.Holds() <= 0 || h.IdleSince.IsZero() {
 			continue
 		}
 		at := h.IdleSince.Add(h.IdleAfter)
-		if h.InUse || h.IdleSince.IsZero() || at.Before(now) {
-			// In use, or idle but taken by another wtenv: idle again no
-			// sooner than idle_after from now.
-			at = now.Add(h.IdleAfter)
+		switch {
+		case h.InUse:
+			at = now.Add(h.IdleAfter) // idle no sooner than idle_after after its use ends
+		case at.Before(now):
+			at = now // idle already
 		}
 		all = append(all, soon{at, h.Holds()})
 	}

@@ -24,6 +24,11 @@ func TestRoomAt(t *testing.T) {
 			h(100, 0, 30*time.Second, false),
 		}, 150, 25 * time.Second},
 		{"in use: idle_after from now at the soonest", []Holder{h(100, time.Hour, 30*time.Second, true)}, 50, 30 * time.Second},
+		{"one idle now and one soon", []Holder{
+			h(100, time.Minute, 30*time.Second, false),
+			h(100, 25*time.Second, 30*time.Second, false),
+		}, 150, 5 * time.Second},
+		{"last use unknown", []Holder{{Project: "p", State: "running", Measured: 100, Policy: true, IdleAfter: time.Second}}, 50, -1},
 		{"never put to sleep", []Holder{h(100, 10*time.Second, 0, false)}, 50, -1},
 		{"too little in all", []Holder{h(100, 10*time.Second, 30*time.Second, false)}, 150, -1},
 		{"policy unknown", []Holder{{Project: "p", State: "running", Measured: 100, IdleSince: now}}, 50, -1},
@@ -51,6 +56,17 @@ func TestMachineWait(t *testing.T) {
 		}
 		if c.bad && !errors.Is(err, ErrInvalidIdle) {
 			t.Errorf("%s=%q: %v is not a configuration error", WaitEnvVar, c.env, err)
+		}
+	}
+}
+
+func TestSpan(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		300 * time.Millisecond: "300ms", 1234 * time.Millisecond: "1s", 45 * time.Second: "45s",
+		2 * time.Minute: "2m", 90 * time.Minute: "1h30m",
+	} {
+		if got := span(d); got != want {
+			t.Errorf("span(%v) = %q, want %q", d, got, want)
 		}
 	}
 }

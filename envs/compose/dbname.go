@@ -1,6 +1,8 @@
 package compose
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"maps"
 	"net/url"
@@ -135,9 +137,10 @@ func rewriteURL(v string, hosts map[string]bool, rename func(string) string) (st
 }
 
 // DatabaseName is the worktree's own database for the name an app uses:
-// the name, then the worktree's project suffix, lowercased to what
-// Postgres keeps unquoted and cut to its 63 bytes, so that two worktrees'
-// names never meet.
+// the name, then the worktree's project name, lowercased to what Postgres
+// keeps unquoted. Within Postgres's 63 bytes; a longer one keeps the
+// name's start and the project's end, with a hash of both between, so
+// that two names never meet.
 func DatabaseName(database, project string) string {
 	clean := func(s string) string {
 		var b strings.Builder
@@ -150,16 +153,14 @@ func DatabaseName(database, project string) string {
 		}
 		return b.String()
 	}
-	suffix := "__" + clean(project)
-	base := clean(database)
-	if len(base)+len(suffix) > 63 {
-		base = base[:max(0, 63-len(suffix))]
+	base, suffix := clean(database), clean(project)
+	if name := base + "__" + suffix; len(name) <= 63 {
+		return name
 	}
-	name := base + suffix
-	if len(name) > 63 {
-		name = name[len(name)-63:]
-	}
-	return name
+	sum := sha256.Sum256([]byte(database + "\x00" + project))
+	hash := hex.EncodeToString(sum[:4])
+	// 20 bytes of the name, 8 of hash, 31 of the project, 4 separators.
+	return base[:min(len(base), 20)] + "_" + hash + "__" + suffix[max(0, len(suffix)-31):]
 }
 
 // String is a DatabaseRef for people.

@@ -74,7 +74,9 @@ func (e *Docker) probe(ctx context.Context, id string, cfg *container.Config) (b
 	_, _ = io.Copy(io.Discard, att.Reader)
 	att.Close()
 	if ctx.Err() != nil {
-		return false, nil // timed out: a failed probe, as in the engine
+		// The API cannot kill an exec: a test that hangs is left to the
+		// engine, which kills its own probes at their timeout.
+		return false, errProbeHung
 	}
 	// The engine records the exit code as the stream ends; look until it
 	// has.
@@ -98,28 +100,50 @@ type probeError string
 
 func (e probeError) Error() string { return string(e) }
 
-const errNoProbe = probeError("no healthcheck test to run")
+const (
+	errNoProbe   = probeError("no healthcheck test to run")
+	errProbeHung = probeError("the healthcheck test ran past its timeout")
+)
 
-// health is the container's health as the engine reports it, except that a
-// container the engine has not probed yet in this run is healthy when
-// wtenv's own probe of it passed.
-func (e *Docker) health(id string, st *container.State) string {
+// passedThisRun reports whether wtenv's own probe of the container passed
+// since it last started.
+func (e *Docker) passedThisRun(id string, st *container.State) bool {
+	at, ok := e.passed.Load(id)
+	return ok && at == st.StartedAt
+}
+
+// statusProbeTimeout bounds a probe that a status look runs.
+const statusProbeTimeout = 2 * time.Second
+
+// health is the container's health as the engine reports it, except while
+// the engine has not probed it since it started: then it is healthy when
+// the container's own healthcheck test passes, run by wtenv (once in this
+// process; a failed run leaves it starting), as a wait would have found
+// it. Every process then reports a stack that up found healthy as
+// healthy, not as starting for up to an interval.
+func (e *Docker) health(ctx context.Context, id string, st *container.State, cfg *container.Config) string {
 	h := st.Health
-	if h.Status != container.Starting {
+	if h.Status != container.Starting || !st.Running {
 		return string(h.Status)
 	}
-	if at, ok := e.passed.Load(id); !ok || at != st.StartedAt {
-		return string(h.Status)
-	}
-	// The log keeps the probes of earlier runs too.
 	started, err := time.Parse(time.RFC3339Nano, st.StartedAt)
 	if err != nil {
 		return string(h.Status)
 	}
-	for _, r := range h.Log {
+	for _, r := range h.Log { // it keeps the probes of earlier runs too
 		if r.Start.After(started) {
+			e.passed.Delete(id)
 			return string(h.Status) // the engine has probed: its word stands
 		}
 	}
-	return string(container.Healthy)
+	if e.passedThisRun(id, st) {
+		return string(container.Healthy)
+	}
+	pctx, cancel := context.WithTimeout(ctx, statusProbeTimeout)
+	defer cancel()
+	if ok, err := e.probe(pctx, id, cfg); err == nil && ok {
+		e.passed.Store(id, st.StartedAt)
+		return string(container.Healthy)
+	}
+	return string(h.Status)
 }

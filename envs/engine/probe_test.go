@@ -60,14 +60,27 @@ func TestUpRunsTheHealthcheckItselfBeforeTheEnginesFirstProbe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range snap.Containers {
-		switch {
-		case c.Service == "store" && (c.State != "running" || c.Health != "healthy"):
-			t.Errorf("store: %+v; want running and healthy (its test passed)", c)
-		case c.Service == "front" && c.State != "running":
-			t.Errorf("front: %+v; want running", c)
+	check := func(who string, snap engine.Snapshot) {
+		for _, c := range snap.Containers {
+			switch {
+			case c.Service == "store" && (c.State != "running" || c.Health != "healthy"):
+				t.Errorf("%s: store: %+v; want running and healthy (its test passed)", who, c)
+			case c.Service == "front" && c.State != "running":
+				t.Errorf("%s: front: %+v; want running", who, c)
+			}
 		}
 	}
+	check("the process that waited", snap)
+	// Another process, which has not probed store, says the same.
+	other, err := engine.New(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if snap, err = other.Snapshot(ctx, meta.Scope()); err != nil {
+		t.Fatal(err)
+	}
+	check("another process", snap)
 }
 
 // A healthcheck test that fails when wtenv runs it never counts as

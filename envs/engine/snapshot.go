@@ -81,7 +81,7 @@ func (e *Docker) Snapshot(ctx context.Context, detail Scope) (Snapshot, error) {
 			if st := insp.Container.State; st != nil {
 				c.ExitCode = st.ExitCode
 				if st.Health != nil {
-					c.Health = e.health(c.ID, st)
+					c.Health = e.health(ctx, c.ID, st, insp.Container.Config)
 				}
 			}
 		}

@@ -95,9 +95,8 @@ func (e *Docker) awaitHealthy(ctx context.Context, p *types.Project, deadline ti
 type want int
 
 const (
-	wantHealthy want = iota // healthy by the engine's own probes
-	wantReady               // healthy, or its healthcheck test passes when wtenv runs it
-	wantCompleted
+	wantReady     want = iota // healthy, or its healthcheck test passes when wtenv runs it
+	wantCompleted             // exited 0
 )
 
 // waitFor polls the container until it reaches the wanted state, fails, or
@@ -105,6 +104,9 @@ const (
 // once it runs; for wantReady, one whose healthcheck test passes when wtenv
 // runs it counts as healthy before the engine's first probe.
 func (e *Docker) waitFor(ctx context.Context, service, name string, deadline time.Time, w want) error {
+	if w == wantReady {
+		crashPoint(CrashHealthWait)
+	}
 	probing := w == wantReady
 	pause := probeInterval // between two of wtenv's own probes, growing
 	for {
@@ -120,8 +122,10 @@ func (e *Docker) waitFor(ctx context.Context, service, name string, deadline tim
 			return fmt.Errorf("%w: service %q exited with code %d%s", ErrUnhealthy, service, st.ExitCode, e.logTail(ctx, name, 20))
 		case st.Status == container.StateExited || st.Status == container.StateDead:
 			return fmt.Errorf("%w: service %q exited with code %d%s", ErrUnhealthy, service, st.ExitCode, e.logTail(ctx, name, 20))
-		case w != wantCompleted && st.Running && (st.Health == nil || st.Health.Status == container.Healthy):
+		case w == wantReady && st.Running && (st.Health == nil || st.Health.Status == container.Healthy):
 			return nil
+		case w == wantReady && st.Running && e.passedThisRun(res.Container.ID, st):
+			return nil // wtenv's own probe passed already (another wait's)
 		case probing && st.Running && st.Health.Status == container.Starting:
 			pctx, cancel := context.WithDeadline(ctx, deadline)
 			ok, err := e.probe(pctx, res.Container.ID, res.Container.Config)
@@ -151,7 +155,6 @@ func (e *Docker) waitFor(ctx context.Context, service, name string, deadline tim
 			return ctx.Err()
 		case <-time.After(every):
 		}
-		crashPoint(CrashHealthWait)
 	}
 }
 
