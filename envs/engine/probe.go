@@ -2,11 +2,9 @@ package engine
 
 import (
 	"context"
-	"io"
 	"time"
 
 	"github.com/moby/moby/api/types/container"
-	"github.com/moby/moby/client"
 )
 
 // An engine runs a container's first health probe one whole interval after
@@ -56,44 +54,16 @@ func (e *Docker) probe(ctx context.Context, id string, cfg *container.Config) (b
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	ex, err := e.api.ExecCreate(ctx, id, client.ExecCreateOptions{
-		User: cfg.User, Cmd: cmd, AttachStdout: true, AttachStderr: true,
-	})
-	if err != nil {
-		return false, err
-	}
-	att, err := e.api.ExecAttach(ctx, ex.ID, client.ExecAttachOptions{})
-	if err != nil {
-		return false, err
-	}
-	// The stream ends when the test exits; its output is not needed.
-	go func() {
-		<-ctx.Done()
-		att.Close()
-	}()
-	_, _ = io.Copy(io.Discard, att.Reader)
-	att.Close()
-	if ctx.Err() != nil {
+	_, _, code, err := e.Exec(ctx, id, cfg.User, cmd)
+	switch {
+	case ctx.Err() != nil:
 		// The API cannot kill an exec: a test that hangs is left to the
 		// engine, which kills its own probes at their timeout.
 		return false, errProbeHung
+	case err != nil:
+		return false, err
 	}
-	// The engine records the exit code as the stream ends; look until it
-	// has.
-	for {
-		res, err := e.api.ExecInspect(ctx, ex.ID, client.ExecInspectOptions{})
-		if err != nil {
-			return false, err
-		}
-		if !res.Running {
-			return res.ExitCode == 0, nil
-		}
-		select {
-		case <-ctx.Done():
-			return false, nil
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
+	return code == 0, nil
 }
 
 type probeError string

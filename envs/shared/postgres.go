@@ -1,0 +1,122 @@
+// Package shared keeps each worktree's data apart inside a service that
+// runs once for all worktrees of a repository (share: in wtenv.yaml). For
+// Postgres, each worktree gets its own database, a copy of the server's
+// initialized one; the original becomes a template that takes no
+// connection, so an app that still names it fails loudly instead of
+// sharing data with another worktree.
+package shared
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Execer runs a command in a running container, as the engine's Exec.
+type Execer interface {
+	Exec(ctx context.Context, id, user string, cmd []string) (stdout, stderr string, code int, err error)
+}
+
+// ErrPostgres wraps what the server refused, with psql's own words.
+var ErrPostgres = errors.New("postgres")
+
+// Postgres is a shared Postgres server, spoken to with psql inside its
+// container over the local socket as its superuser (the official image,
+// and wtenv's stand-in, trust local connections).
+type Postgres struct {
+	Exec      Execer
+	Container string // the server's container
+	User      string // its superuser: POSTGRES_USER, else postgres
+}
+
+// Ready reports whether the server accepts commands. The image's
+// entrypoint first runs its init scripts on a temporary server that
+// listens on no address, then restarts it: only the final server, which
+// listens, is ready.
+func (pg Postgres) Ready(ctx context.Context) bool {
+	out, err := pg.query(ctx, "SHOW listen_addresses")
+	return err == nil && strings.TrimSpace(out) != ""
+}
+
+// Databases lists the server's databases that are not templates, less
+// postgres: the ones its init scripts made, which worktrees get copies of.
+func (pg Postgres) Databases(ctx context.Context) ([]string, error) {
+	out, err := pg.query(ctx, "SELECT datname FROM pg_database WHERE NOT datistemplate AND datname <> 'postgres' ORDER BY datname")
+	if err != nil {
+		return nil, err
+	}
+	return lines(out), nil
+}
+
+// CloseTemplate makes db a template that takes no connection, ending the
+// connections it has. It is idempotent.
+func (pg Postgres) CloseTemplate(ctx context.Context, db string) error {
+	_, err := pg.query(ctx, fmt.Sprintf(
+		"ALTER DATABASE %[1]s WITH ALLOW_CONNECTIONS false IS_TEMPLATE true; SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %[2]s AND pid <> pg_backend_pid()",
+		ident(db), literal(db)))
+	return err
+}
+
+// Clone creates db as a copy of template, owned by the template's owner,
+// unless db exists; it reports whether it created it. CREATE DATABASE is
+// all or nothing, so a process killed mid-clone leaves either no database
+// or a whole one, and the next Clone finishes the job.
+func (pg Postgres) Clone(ctx context.Context, db, template string) (bool, error) {
+	out, err := pg.query(ctx, fmt.Sprintf(
+		"SELECT (SELECT count(*) FROM pg_database WHERE datname = %s), (SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = %s)",
+		literal(db), literal(template)))
+	if err != nil {
+		return false, err
+	}
+	exists, owner, _ := strings.Cut(strings.TrimSpace(out), "|")
+	if exists != "0" {
+		return false, nil
+	}
+	if owner == "" {
+		return false, fmt.Errorf("%w: the server has no database %q to copy for this worktree; check the server's POSTGRES_DB and init scripts", ErrPostgres, template)
+	}
+	_, err = pg.query(ctx, fmt.Sprintf("CREATE DATABASE %s TEMPLATE %s OWNER %s", ident(db), ident(template), ident(owner)))
+	return err == nil, err
+}
+
+// Drop removes db, ending its connections. Dropping a database that does
+// not exist is not an error.
+func (pg Postgres) Drop(ctx context.Context, db string) error {
+	_, err := pg.query(ctx, fmt.Sprintf("DROP DATABASE IF EXISTS %s WITH (FORCE)", ident(db)))
+	return err
+}
+
+// query runs sql through psql on the postgres database and returns its
+// unaligned, tuples-only output.
+func (pg Postgres) query(ctx context.Context, sql string) (string, error) {
+	user := pg.User
+	if user == "" {
+		user = "postgres"
+	}
+	cmd := []string{"psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-U", user, "-d", "postgres", "-c", sql}
+	out, errOut, code, err := pg.Exec.Exec(ctx, pg.Container, "", cmd)
+	if err != nil {
+		return "", fmt.Errorf("psql in %s: %w", pg.Container, err)
+	}
+	if code != 0 {
+		return "", fmt.Errorf("%w: %s", ErrPostgres, strings.TrimSpace(errOut+out))
+	}
+	return out, nil
+}
+
+// ident quotes a Postgres identifier.
+func ident(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
+
+// literal quotes a Postgres string literal.
+func literal(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+func lines(s string) []string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
+}
