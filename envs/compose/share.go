@@ -90,3 +90,25 @@ func checkShare(p *types.Project, share []Shared) []string {
 	}
 	return problems
 }
+
+// ServerProject is the project that runs the shared service once for the
+// repository: the service as the worktree's compose file defines it, with
+// the networks, volumes, secrets and configs it uses, under the shared
+// project's name. A shared service must stand alone: one that depends on
+// another service is refused, naming it.
+func ServerProject(p *types.Project, service, name string) (*types.Project, error) {
+	s, ok := p.Services[service]
+	if !ok {
+		return nil, fmt.Errorf("%w: share: names %q, which is not a service the stack starts", ErrInvalidConfig, service)
+	}
+	for dep := range s.DependsOn {
+		return nil, fmt.Errorf("%w: shared service %q depends on %q; a service shared by all worktrees cannot depend on one worktree's services: remove the dependency or the service from share:", ErrInvalidConfig, service, dep)
+	}
+	sp, err := p.WithSelectedServices([]string{service})
+	if err != nil {
+		return nil, err
+	}
+	sp = sp.WithoutUnnecessaryResources()
+	sp.Name = name
+	return sp, nil
+}

@@ -1,6 +1,9 @@
 package compose
 
 import (
+	"context"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 
@@ -54,4 +57,50 @@ func service(name, image string) types.ServiceConfig {
 	s := types.ServiceConfig{Name: name}
 	s.Image = image
 	return s
+}
+
+func TestServerProject(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"compose.yaml": `services:
+  db:
+    image: postgres:15
+    environment: {POSTGRES_DB: shop}
+    volumes: [db-data:/var/lib/postgresql/data]
+    networks: [default, back]
+  api:
+    image: api
+    depends_on: [db]
+    volumes: [cache:/cache]
+  cache:
+    image: redis:7
+    depends_on: [api]
+volumes: {db-data: {}, cache: {}}
+networks: {back: {}}
+`})
+	p, err := Load(context.Background(), dir, Config{}, "shop-main-1234")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp, err := ServerProject(p, "db", "shop-shared-9f00")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sp.Name != "shop-shared-9f00" || !slices.Equal(sp.ServiceNames(), []string{"db"}) {
+		t.Errorf("server project %s with %v, want shop-shared-9f00 with db alone", sp.Name, sp.ServiceNames())
+	}
+	if _, ok := sp.Volumes["db-data"]; !ok || len(sp.Volumes) != 1 {
+		t.Errorf("volumes %v, want db-data alone", slices.Collect(maps.Keys(sp.Volumes)))
+	}
+	if _, ok := sp.Networks["back"]; !ok {
+		t.Errorf("networks %v, want back among them", slices.Collect(maps.Keys(sp.Networks)))
+	}
+	if p.Name != "shop-main-1234" || len(p.Services) != 3 {
+		t.Errorf("the worktree's project changed: %s %v", p.Name, p.ServiceNames())
+	}
+	if _, err := ServerProject(p, "cache", "x"); err == nil || !strings.Contains(err.Error(), `depends on "api"`) {
+		t.Errorf("a shared service with a dependency: %v", err)
+	}
+	if _, err := ServerProject(p, "nope", "x"); err == nil {
+		t.Error("an unknown shared service was accepted")
+	}
 }

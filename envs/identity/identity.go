@@ -51,6 +51,14 @@ func ProjectName(repo, branch, root string) string {
 	return fmt.Sprintf("%s-%s-%04x", r, b, RootHash(root)>>16)
 }
 
+// SharedName returns "<repo>-shared-<h4>", the project of the services
+// that all worktrees of a repository share (share: in wtenv.yaml), with h4
+// from the repository's common git directory, which its worktrees have in
+// common.
+func SharedName(repo, commonDir string) string {
+	return ProjectName(repo, "shared", commonDir)
+}
+
 // sanitize lowercases s and replaces every run of characters outside
 // [a-z0-9] with one "-", except a lone "_", which stays: the result must be
 // a valid compose project name and also a valid image name component, and

@@ -110,3 +110,16 @@ func TestValid(t *testing.T) {
 		}
 	}
 }
+
+func TestSharedName(t *testing.T) {
+	a := SharedName("Shop", "/src/shop/.git")
+	if !strings.HasPrefix(a, "shop-shared-") || !Valid(a) {
+		t.Errorf("SharedName = %q, want a valid shop-shared-<h4>", a)
+	}
+	if b := SharedName("Shop", "/src/other/.git"); b == a {
+		t.Errorf("two repositories share the name %q", a)
+	}
+	if a != SharedName("Shop", "/src/shop/.git") {
+		t.Error("SharedName is not stable")
+	}
+}
