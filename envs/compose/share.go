@@ -3,6 +3,8 @@ package compose
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/compose-spec/compose-go/v2/types"
@@ -111,4 +113,77 @@ func ServerProject(p *types.Project, service, name string) (*types.Project, erro
 	sp = sp.WithoutUnnecessaryResources()
 	sp.Name = name
 	return sp, nil
+}
+
+// Join is a network of the worktree's stack that the shared service's
+// container joins, under the names the worktree's services reach it by.
+type Join struct {
+	Network string   // the network's engine name
+	Aliases []string // the service's name, its aliases there, link aliases
+}
+
+// Detach removes the shared service from the worktree's isolated project
+// p: the stack runs without it, and the server, up and healthy before the
+// stack starts, joins the returned networks instead. Dependencies on it
+// are dropped and links to it become aliases. A service that shares its
+// network or volumes with the shared one (network_mode, volumes_from) is
+// refused, naming both.
+func Detach(p *types.Project, service string) ([]Join, error) {
+	s, ok := p.Services[service]
+	if !ok {
+		return nil, fmt.Errorf("%w: share: names %q, which is not a service the stack starts", ErrInvalidConfig, service)
+	}
+	nets := s.Networks
+	if len(nets) == 0 {
+		nets = map[string]*types.ServiceNetworkConfig{"default": nil}
+	}
+	joins := map[string]*Join{}
+	for _, key := range slices.Sorted(maps.Keys(nets)) {
+		name := key
+		if n, ok := p.Networks[key]; ok && n.Name != "" {
+			name = n.Name
+		}
+		j := &Join{Network: name, Aliases: []string{service}}
+		if c := nets[key]; c != nil {
+			j.Aliases = append(j.Aliases, c.Aliases...)
+		}
+		joins[key] = j
+	}
+	for _, name := range slices.Sorted(maps.Keys(p.Services)) {
+		if name == service {
+			continue
+		}
+		o := p.Services[name]
+		shares := o.NetworkMode == "service:"+service
+		for _, vf := range o.VolumesFrom {
+			target, _, _ := strings.Cut(vf, ":")
+			shares = shares || target == service
+		}
+		if shares {
+			return nil, fmt.Errorf("%w: service %q shares the network or volumes of %q, which share: runs once for all worktrees; remove %q from share:, or the network_mode/volumes_from", ErrInvalidConfig, name, service, service)
+		}
+		delete(o.DependsOn, service)
+		var links []string
+		for _, l := range o.Links {
+			target, alias, _ := strings.Cut(l, ":")
+			if target != service {
+				links = append(links, l)
+				continue
+			}
+			for _, j := range joins {
+				if alias != "" && !slices.Contains(j.Aliases, alias) {
+					j.Aliases = append(j.Aliases, alias)
+				}
+			}
+		}
+		o.Links = links
+		p.Services[name] = o
+	}
+	*p = *p.WithServicesDisabled(service)
+	delete(p.DisabledServices, service)
+	out := make([]Join, 0, len(joins))
+	for _, key := range slices.Sorted(maps.Keys(joins)) {
+		out = append(out, *joins[key])
+	}
+	return out, nil
 }

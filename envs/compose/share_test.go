@@ -2,6 +2,7 @@ package compose
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -102,5 +103,63 @@ networks: {back: {}}
 	}
 	if _, err := ServerProject(p, "nope", "x"); err == nil {
 		t.Error("an unknown shared service was accepted")
+	}
+}
+
+func TestDetach(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"compose.yaml": `services:
+  db:
+    image: postgres:15
+    networks: {default: {aliases: [postgres]}, back: {}}
+  api:
+    image: api
+    depends_on: {db: {condition: service_healthy}, queue: {condition: service_started}}
+    links: ["db:database"]
+  queue:
+    image: redis:7
+  sidecar:
+    image: tool
+    network_mode: service:db
+    profiles: [debug]
+  backup:
+    image: tool
+    volumes_from: ["db:ro"]
+    profiles: [backup]
+networks: {back: {}}
+`})
+	p, err := Load(context.Background(), dir, Config{}, "shop-main-1234")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Isolate(p, "shop-main-1234", nil, dir); err != nil {
+		t.Fatal(err)
+	}
+	joins, err := Detach(p, "db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Join{
+		{Network: "shop-main-1234_back", Aliases: []string{"db", "database"}},
+		{Network: "shop-main-1234_default", Aliases: []string{"db", "postgres", "database"}},
+	}
+	if fmt.Sprint(joins) != fmt.Sprint(want) {
+		t.Errorf("joins %+v, want %+v", joins, want)
+	}
+	if _, ok := p.Services["db"]; ok || slices.Contains(p.ServiceNames(), "db") {
+		t.Errorf("db still in the worktree's project: %v", p.ServiceNames())
+	}
+	api := p.Services["api"]
+	if _, ok := api.DependsOn["db"]; ok || len(api.DependsOn) != 1 || len(api.Links) != 0 {
+		t.Errorf("api depends on %v, links %v; want queue alone and no links", api.DependsOn, api.Links)
+	}
+
+	q, _ := Load(context.Background(), dir, Config{Profiles: []string{"debug"}}, "shop-main-1234")
+	if _, err := Detach(q, "db"); err == nil || !strings.Contains(err.Error(), `"sidecar" shares the network`) {
+		t.Errorf("a service on db's network: %v", err)
+	}
+	r, _ := Load(context.Background(), dir, Config{Profiles: []string{"backup"}}, "shop-main-1234")
+	if _, err := Detach(r, "db"); err == nil || !strings.Contains(err.Error(), `"backup" shares the network or volumes`) {
+		t.Errorf("a service with db's volumes: %v", err)
 	}
 }
