@@ -18,7 +18,8 @@ type DownResult struct {
 // networks, found by label; with purge also its volumes and the images
 // built for it. It is idempotent: what is already gone counts as removed
 // work not needed, never as an error. Nothing without the project's labels
-// is touched.
+// is removed; a container of another project still on one of its networks
+// (a shared service's server) is disconnected from it first.
 func (e *Docker) Down(ctx context.Context, scope Scope, purge bool) (DownResult, error) {
 	var r DownResult
 	project := scope.Project
@@ -41,6 +42,9 @@ func (e *Docker) Down(ctx context.Context, scope Scope, purge bool) (DownResult,
 		return r, fmt.Errorf("listing networks of %s: %w", project, err)
 	}
 	for _, n := range ns.Items {
+		if err := e.leaveNetwork(ctx, n.ID); err != nil {
+			return r, fmt.Errorf("emptying network %s: %w", n.Name, err)
+		}
 		if _, err := e.api.NetworkRemove(ctx, n.ID, client.NetworkRemoveOptions{}); err != nil && !cerrdefs.IsNotFound(err) {
 			return r, fmt.Errorf("removing network %s: %w", n.Name, err)
 		}

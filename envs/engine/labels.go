@@ -37,6 +37,9 @@ const (
 	// (RFC 3339) by which their run has ended. A one-off still there well
 	// after it lost the process that ran it, and gc removes it.
 	LabelDeadline = "dev.wtenv.deadline"
+	// LabelShared is "true" on a stack of services that a repository's
+	// worktrees share (share: in wtenv.yaml).
+	LabelShared = "dev.wtenv.shared"
 )
 
 // composeVersion is what wtenv writes into com.docker.compose.version: the
@@ -52,6 +55,7 @@ type Meta struct {
 	ProjectDir  string // compose's project directory (the first file's folder); "" means Worktree
 	Version     string // wtenv version
 	Host        string // the machine whose worktree this is (dev.wtenv.host)
+	Shared      bool   // a stack of services the repository's worktrees share
 }
 
 // labels returns the labels every resource of the stack carries.
@@ -60,7 +64,7 @@ func (m Meta) labels() map[string]string {
 	if dir == "" {
 		dir = m.Worktree
 	}
-	return map[string]string{
+	l := map[string]string{
 		LabelProject:      m.Project,
 		LabelWorkingDir:   dir,
 		LabelConfigFiles:  m.ConfigFiles,
@@ -70,6 +74,10 @@ func (m Meta) labels() map[string]string {
 		LabelWtenvVersion: m.Version,
 		LabelHost:         m.Host,
 	}
+	if m.Shared {
+		l[LabelShared] = "true"
+	}
+	return l
 }
 
 // imageLabels are the labels of an image built for the stack: only those

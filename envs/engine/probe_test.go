@@ -30,14 +30,7 @@ const slowProbes = `services:
 // runs it; the stack reports the dependency healthy although the engine
 // has not probed it yet.
 func TestUpRunsTheHealthcheckItselfBeforeTheEnginesFirstProbe(t *testing.T) {
-	sb := enginetest.NewSandbox(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	eng, err := engine.New(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer eng.Close()
+	ctx, eng, sb := testEngine(t)
 	p, meta := loadStack(t, sb, fmt.Sprintf(slowProbes, enginetest.KVImage(t), `"health"`))
 	if err := eng.Up(ctx, p, meta, engine.UpOptions{}); err != nil {
 		t.Fatal(err)
@@ -86,16 +79,9 @@ func TestUpRunsTheHealthcheckItselfBeforeTheEnginesFirstProbe(t *testing.T) {
 // A healthcheck test that fails when wtenv runs it never counts as
 // healthy: the wait goes on until the timeout, naming the service.
 func TestUpNeverCountsAFailingProbeAsHealthy(t *testing.T) {
-	sb := enginetest.NewSandbox(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	eng, err := engine.New(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer eng.Close()
+	ctx, eng, sb := testEngine(t)
 	p, meta := loadStack(t, sb, fmt.Sprintf(slowProbes, enginetest.KVImage(t), `"exit", "1"`))
-	err = eng.Up(ctx, p, meta, engine.UpOptions{Timeout: 3 * time.Second})
+	err := eng.Up(ctx, p, meta, engine.UpOptions{Timeout: 3 * time.Second})
 	if !errors.Is(err, engine.ErrUnhealthy) || !errors.Is(err, engine.ErrTimedOut) {
 		t.Fatalf("up with a failing healthcheck: %v; want a timeout waiting for store", err)
 	}
@@ -111,4 +97,19 @@ func TestUpNeverCountsAFailingProbeAsHealthy(t *testing.T) {
 			t.Errorf("store reported healthy: %+v", c)
 		}
 	}
+}
+
+// testEngine is the start of an engine test: a sandbox, a context bounded
+// to three minutes and a client of the engine, closed when the test ends.
+func testEngine(t *testing.T) (context.Context, *engine.Docker, *enginetest.Sandbox) {
+	t.Helper()
+	sb := enginetest.NewSandbox(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	t.Cleanup(cancel)
+	eng, err := engine.New(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { eng.Close() })
+	return ctx, eng, sb
 }
