@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -25,6 +26,7 @@ func TestASharedServerJoinsStacksAndSurvivesTheirDown(t *testing.T) {
 	lo, _, _ := strings.Cut(sb.PortRange, "-")
 	port, _ := strconv.Atoi(lo)
 	id := strings.ToLower(strings.TrimPrefix(sb.HostID, "test-"))
+	serverName := "shared-" + id + "-db-1"
 	up := func(name, file string, port int, shared bool) engine.Meta {
 		root := t.TempDir()
 		if err := os.WriteFile(filepath.Join(root, "compose.yaml"), []byte(file), 0o644); err != nil {
@@ -39,7 +41,23 @@ func TestASharedServerJoinsStacksAndSurvivesTheirDown(t *testing.T) {
 			t.Fatal(err)
 		}
 		meta := engine.Meta{Project: name, Worktree: root, Branch: "main", Version: "test", Host: sb.HostID, Shared: shared}
-		if err := eng.Up(ctx, p, meta, engine.UpOptions{}); err != nil {
+		var opts engine.UpOptions
+		if !shared {
+			// The server joins before the stack's services start.
+			opts.BeforeStart = func(ctx context.Context) error {
+				snap, err := eng.Snapshot(ctx, meta.Scope())
+				for _, c := range snap.Containers {
+					if c.In(meta.Scope()) {
+						t.Errorf("%s exists before BeforeStart ran", c.Name)
+					}
+				}
+				if err != nil {
+					return err
+				}
+				return eng.Join(ctx, serverName, name+"_default", []string{"db"})
+			}
+		}
+		if err := eng.Up(ctx, p, meta, opts); err != nil {
 			t.Fatal(err)
 		}
 		return meta
@@ -47,14 +65,12 @@ func TestASharedServerJoinsStacksAndSurvivesTheirDown(t *testing.T) {
 	server := up("shared-"+id, fmt.Sprintf("services:\n  db:\n    image: %s\n    ports: [\"8080\"]\n", img), port, true)
 	front := fmt.Sprintf("services:\n  front:\n    image: %s\n    ports: [\"8080\"]\n    environment: {UPSTREAM_URL: \"http://db:8080\"}\n", img)
 	a := up("a-"+id, front, port+1, false)
-	b := up("b-"+id, front, port+2, false)
-	serverName := server.Project + "-db-1"
-	for _, m := range []engine.Meta{a, b} {
-		for range 2 { // idempotent
-			if err := eng.Join(ctx, serverName, m.Project+"_default", []string{"db"}); err != nil {
-				t.Fatal(err)
-			}
-		}
+	up("b-"+id, front, port+2, false)
+	if server.Project+"-db-1" != serverName {
+		t.Fatalf("the server is %s-db-1, not %s", server.Project, serverName)
+	}
+	if err := eng.Join(ctx, serverName, a.Project+"_default", []string{"db"}); err != nil {
+		t.Fatalf("joining again: %v", err) // idempotent
 	}
 	kv := func(port int, method, body string) (int, string) {
 		req, _ := http.NewRequestWithContext(ctx, method, fmt.Sprintf("http://127.0.0.1:%d/kv/k", port), strings.NewReader(body))

@@ -21,6 +21,11 @@ type UpOptions struct {
 	Build    bool          // rebuild images of build: services even when present
 	Timeout  time.Duration // how long to wait for health; 0: 5 minutes
 	Progress func(string)  // one message per step; may be nil; called from one goroutine at a time
+	// BeforeStart, when set, runs once the networks and volumes exist and
+	// before any container is created or started: a shared service's
+	// server joins the stack's networks then, so the services that reach
+	// it find it from their first start.
+	BeforeStart func(context.Context) error
 }
 
 // Up brings the project to its declared state: networks, volumes and images
@@ -52,6 +57,11 @@ func (e *Docker) Up(ctx context.Context, p *types.Project, meta Meta, opts UpOpt
 	}
 	if err := e.ensureVolumes(ctx, p, meta, progress); err != nil {
 		return err
+	}
+	if opts.BeforeStart != nil {
+		if err := opts.BeforeStart(ctx); err != nil {
+			return err
+		}
 	}
 	existing, err := e.serviceContainers(ctx, meta.Scope())
 	if err != nil {
