@@ -75,3 +75,20 @@ func commonDir(repo *git.Repository) string {
 	}
 	return common
 }
+
+// gitCommonDir is the repository's common git directory: a linked
+// worktree's commondir, else the repository's own git directory.
+func gitCommonDir(repo *git.Repository) string {
+	dir := commonDir(repo)
+	if dir == "" {
+		storage, ok := repo.Storer.(*filesystem.Storage)
+		if !ok {
+			return ""
+		}
+		dir = storage.Filesystem().Root()
+	}
+	if resolved, err := filepath.EvalSymlinks(dir); err == nil {
+		dir = resolved
+	}
+	return dir
+}

@@ -30,6 +30,10 @@ type Worktree struct {
 	Repo string
 	// Head is the full commit sha of HEAD, empty before the first commit.
 	Head string
+	// CommonDir is the repository's common git directory, the same for
+	// all its worktrees (for a bare repository, the repository itself),
+	// with symlinks resolved.
+	CommonDir string
 }
 
 // Open finds the worktree that contains dir, which may be any folder below
@@ -71,7 +75,7 @@ func Open(dir string) (Worktree, error) {
 	if err != nil {
 		return Worktree{}, err
 	}
-	return Worktree{Root: root, Branch: branch, Repo: repoName(repo, root), Head: head}, nil
+	return Worktree{Root: root, Branch: branch, Repo: repoName(repo, root), Head: head, CommonDir: gitCommonDir(repo)}, nil
 }
 
 // readHead returns the branch name and commit of HEAD. A repository without

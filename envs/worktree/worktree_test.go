@@ -74,12 +74,12 @@ func TestOpen(t *testing.T) {
 		{"normal repo from a subfolder", func(t *testing.T, base string) (string, Worktree) {
 			repo := newRepo(t, base, "shop")
 			sub := mkdir(t, repo, "internal", "orders")
-			return sub, Worktree{Root: repo, Branch: "main", Repo: "shop", Head: runGit(t, repo, "rev-parse", "HEAD")}
+			return sub, Worktree{Root: repo, Branch: "main", Repo: "shop", Head: runGit(t, repo, "rev-parse", "HEAD"), CommonDir: filepath.Join(repo, ".git")}
 		}},
 		{"branch with a slash", func(t *testing.T, base string) (string, Worktree) {
 			repo := newRepo(t, base, "shop")
 			runGit(t, repo, "checkout", "-q", "-b", "feature/billing")
-			return repo, Worktree{Root: repo, Branch: "feature/billing", Repo: "shop", Head: runGit(t, repo, "rev-parse", "HEAD")}
+			return repo, Worktree{Root: repo, Branch: "feature/billing", Repo: "shop", Head: runGit(t, repo, "rev-parse", "HEAD"), CommonDir: filepath.Join(repo, ".git")}
 		}},
 		{"linked worktree on another branch", func(t *testing.T, base string) (string, Worktree) {
 			repo := newRepo(t, base, "shop")
@@ -87,7 +87,7 @@ func TestOpen(t *testing.T) {
 			wt2 := filepath.Join(base, "wt2")
 			runGit(t, wt2, "commit", "-q", "--allow-empty", "-m", "on x")
 			sub := mkdir(t, wt2, "docs")
-			return sub, Worktree{Root: wt2, Branch: "feature/x", Repo: "shop", Head: runGit(t, wt2, "rev-parse", "HEAD")}
+			return sub, Worktree{Root: wt2, Branch: "feature/x", Repo: "shop", Head: runGit(t, wt2, "rev-parse", "HEAD"), CommonDir: filepath.Join(repo, ".git")}
 		}},
 		{"linked worktree of a bare repository", func(t *testing.T, base string) (string, Worktree) {
 			repo := newRepo(t, base, "src")
@@ -96,30 +96,30 @@ func TestOpen(t *testing.T) {
 			runGit(t, bare, "remote", "remove", "origin")
 			runGit(t, bare, "worktree", "add", "-q", "-b", "topic", filepath.Join(base, "wt3"))
 			wt3 := filepath.Join(base, "wt3")
-			return wt3, Worktree{Root: wt3, Branch: "topic", Repo: "shop", Head: runGit(t, wt3, "rev-parse", "HEAD")}
+			return wt3, Worktree{Root: wt3, Branch: "topic", Repo: "shop", Head: runGit(t, wt3, "rev-parse", "HEAD"), CommonDir: bare}
 		}},
 		{"detached HEAD", func(t *testing.T, base string) (string, Worktree) {
 			repo := newRepo(t, base, "shop")
 			runGit(t, repo, "checkout", "-q", "--detach")
 			head := runGit(t, repo, "rev-parse", "HEAD")
-			return repo, Worktree{Root: repo, Branch: "detached-" + head[:7], Repo: "shop", Head: head}
+			return repo, Worktree{Root: repo, Branch: "detached-" + head[:7], Repo: "shop", Head: head, CommonDir: filepath.Join(repo, ".git")}
 		}},
 		{"repository without commits", func(t *testing.T, base string) (string, Worktree) {
 			repo := mkdir(t, base, "fresh")
 			runGit(t, repo, "init", "-q", "-b", "trunk")
-			return repo, Worktree{Root: repo, Branch: "trunk", Repo: "fresh"}
+			return repo, Worktree{Root: repo, Branch: "trunk", Repo: "fresh", CommonDir: filepath.Join(repo, ".git")}
 		}},
 		{"origin remote names the repository", func(t *testing.T, base string) (string, Worktree) {
 			repo := newRepo(t, base, "checkout-dir")
 			runGit(t, repo, "remote", "add", "origin", "git@example.invalid:org/Billing-Service.git")
-			return repo, Worktree{Root: repo, Branch: "main", Repo: "Billing-Service", Head: runGit(t, repo, "rev-parse", "HEAD")}
+			return repo, Worktree{Root: repo, Branch: "main", Repo: "Billing-Service", Head: runGit(t, repo, "rev-parse", "HEAD"), CommonDir: filepath.Join(repo, ".git")}
 		}},
 		{"origin remote seen from a linked worktree", func(t *testing.T, base string) (string, Worktree) {
 			repo := newRepo(t, base, "checkout-dir")
 			runGit(t, repo, "remote", "add", "origin", "https://example.invalid/org/shop.git")
 			runGit(t, repo, "worktree", "add", "-q", "-b", "fix", "../other")
 			other := filepath.Join(base, "other")
-			return other, Worktree{Root: other, Branch: "fix", Repo: "shop", Head: runGit(t, repo, "rev-parse", "HEAD")}
+			return other, Worktree{Root: other, Branch: "fix", Repo: "shop", Head: runGit(t, repo, "rev-parse", "HEAD"), CommonDir: filepath.Join(repo, ".git")}
 		}},
 		{"symlinked path resolves to the real root", func(t *testing.T, base string) (string, Worktree) {
 			repo := newRepo(t, base, "shop")
@@ -127,7 +127,7 @@ func TestOpen(t *testing.T) {
 			if err := os.Symlink(repo, link); err != nil {
 				t.Fatal(err)
 			}
-			return link, Worktree{Root: repo, Branch: "main", Repo: "shop", Head: runGit(t, repo, "rev-parse", "HEAD")}
+			return link, Worktree{Root: repo, Branch: "main", Repo: "shop", Head: runGit(t, repo, "rev-parse", "HEAD"), CommonDir: filepath.Join(repo, ".git")}
 		}},
 	}
 	for _, tt := range tests {
