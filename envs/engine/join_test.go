@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/moby/moby/client"
 	"github.com/wtenv/wtenv/envs/compose"
@@ -72,9 +73,18 @@ func TestASharedServerJoinsStacksAndSurvivesTheirDown(t *testing.T) {
 	if err := eng.Join(ctx, serverName, a.Project+"_default", []string{"db"}); err != nil {
 		t.Fatalf("joining again: %v", err) // idempotent
 	}
+	// front has no healthcheck: up returns once it runs, maybe before it
+	// listens, so a request that finds no listener is tried again.
 	kv := func(port int, method, body string) (int, string) {
-		req, _ := http.NewRequestWithContext(ctx, method, fmt.Sprintf("http://127.0.0.1:%d/kv/k", port), strings.NewReader(body))
-		resp, err := http.DefaultClient.Do(req)
+		var resp *http.Response
+		var err error
+		for try := 0; try < 50; try++ {
+			req, _ := http.NewRequestWithContext(ctx, method, fmt.Sprintf("http://127.0.0.1:%d/kv/k", port), strings.NewReader(body))
+			if resp, err = http.DefaultClient.Do(req); err == nil {
+				break
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
 		if err != nil {
 			return 0, err.Error()
 		}

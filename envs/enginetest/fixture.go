@@ -109,7 +109,10 @@ func KVImage(t testing.TB) string {
 		t.Fatal(err)
 	}
 	tag := "wtenv-test-kv:" + randomHex(8)
-	if out, err := exec.Command("docker", "build", "-q", "-t", tag, "--label", "dev.wtenv.test=kv", dir).CombinedOutput(); err != nil {
+	// Without the build cache every test gets an image of its own: tests
+	// in parallel packages build the same content, and one test removing
+	// its image must not remove the cached layer another's build uses.
+	if out, err := exec.Command("docker", "build", "-q", "--no-cache", "-t", tag, "--label", "dev.wtenv.test=kv", dir).CombinedOutput(); err != nil {
 		t.Fatalf("docker build: %v\n%s", err, out)
 	}
 	t.Cleanup(func() { _ = exec.Command("docker", "image", "rm", "-f", tag).Run() })
