@@ -96,11 +96,13 @@ func machineOf(host engine.Host) func(label string) bool {
 // gcVerdicts decides, from what the engine reported, which stacks gc
 // removes: this machine's (mine) whose worktree is orphaned (the reason is
 // what orphaned says), except those a wtenv process is working on now
-// (busy), which it skips and reports.
+// (busy), which it skips and reports. Shared stacks are left alone.
 func gcVerdicts(owners []engine.Owner, mine func(host string) bool, orphaned func(dir string) string, busy func(project string) bool) (collect, skipped []stack.GCStack) {
 	collect = []stack.GCStack{}
 	for _, o := range owners {
-		if o.Worktree == "" || !mine(o.Host) {
+		// A shared stack belongs to every worktree of its repository:
+		// the worktree on its label is not the one to judge it by.
+		if o.Worktree == "" || o.Shared || !mine(o.Host) {
 			continue
 		}
 		why := orphaned(o.Worktree)

@@ -154,6 +154,7 @@ func TestGCLeavesOtherMachinesStacks(t *testing.T) {
 		{Project: "mine", Worktree: gone + "/a", Host: "laptop"},
 		{Project: "theirs", Worktree: gone + "/b", Host: "desktop"},
 		{Project: "live", Worktree: live, Host: "laptop"},
+		{Project: "shop-shared-1234", Worktree: gone + "/c", Host: "laptop", Shared: true},
 	}
 	past := time.Now().Add(-time.Hour)
 	eng.containers = []engine.Container{

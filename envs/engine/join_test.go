@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -120,5 +121,9 @@ func TestASharedServerJoinsStacksAndSurvivesTheirDown(t *testing.T) {
 	}
 	if got := insp.Container.Config.Labels[engine.LabelShared]; got != "true" {
 		t.Errorf("the server's %s label is %q, want true", engine.LabelShared, got)
+	}
+	owners, err := eng.Owners(ctx)
+	if err != nil || !slices.Contains(owners, engine.Owner{Project: server.Project, Worktree: server.Worktree, Branch: "main", Host: sb.HostID, Shared: true}) {
+		t.Errorf("owners do not name the server as shared: %+v %v", owners, err)
 	}
 }

@@ -16,6 +16,7 @@ import (
 type Owner struct {
 	Project, Worktree, Branch string
 	Host                      string // dev.wtenv.host: the machine whose worktree it is; "" on stacks made before the label existed
+	Shared                    bool   // dev.wtenv.shared: services a repository's worktrees share
 }
 
 // Owners lists the owners of every resource wtenv created on the engine.
@@ -23,7 +24,7 @@ func (e *Docker) Owners(ctx context.Context) ([]Owner, error) {
 	f := wtenvFilter()
 	seen := map[Owner]bool{}
 	add := func(labels map[string]string) {
-		seen[Owner{Project: labels[LabelProject], Worktree: labels[LabelWorktree], Branch: labels[LabelBranch], Host: labels[LabelHost]}] = true
+		seen[Owner{Project: labels[LabelProject], Worktree: labels[LabelWorktree], Branch: labels[LabelBranch], Host: labels[LabelHost], Shared: labels[LabelShared] == "true"}] = true
 	}
 	cs, err := e.api.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f})
 	if err != nil {
