@@ -177,6 +177,13 @@ func removeLabelled(ctx context.Context, t testing.TB, api *client.Client, label
 	}
 	if ns, err := api.NetworkList(ctx, client.NetworkListOptions{Filters: f}); err == nil {
 		for _, n := range ns.Items {
+			// Another stack's container may have joined it (a shared
+			// server, whose own cleanup may come later).
+			if insp, err := api.NetworkInspect(ctx, n.ID, client.NetworkInspectOptions{}); err == nil {
+				for id := range insp.Network.Containers {
+					_, _ = api.NetworkDisconnect(ctx, n.ID, client.NetworkDisconnectOptions{Container: id, Force: true})
+				}
+			}
 			if _, err := api.NetworkRemove(ctx, n.ID, client.NetworkRemoveOptions{}); err != nil {
 				t.Logf("cleanup: network %s: %v", n.Name, err)
 			}
