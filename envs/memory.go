@@ -128,32 +128,12 @@ func (e *Env) admit(ctx context.Context, p *types.Project, progress func(string)
 	if progress == nil {
 		progress = func(string) {}
 	}
-	limit, err := memoryLimit(ctx, e.engine)
-	if err != nil {
-		return admission{}, err
-	}
-	cfg, err := e.Config()
-	if err != nil {
-		return admission{}, err
-	}
-	estimate, err := cfg.Memory.EstimateBytes()
-	if err != nil {
-		return admission{}, err
-	}
-	machineIdle, idleSource, err := budget.MachineIdleAfter()
-	if err != nil {
-		return admission{}, err
-	}
-	var limits []int64
-	for _, s := range p.Services {
-		limits = append(limits, engine.MemoryLimit(s))
-	}
-	wait, err := budget.MachineWait()
+	pol, err := e.admitPolicy(ctx, p)
 	if err != nil {
 		return admission{}, err
 	}
 	start := time.Now()
-	giveUp, waitUntil := start.Add(maxRoomWait), start.Add(wait)
+	giveUp, waitUntil := start.Add(maxRoomWait), start.Add(pol.wait)
 	var sleepsSeen bool
 	var idleWait time.Time // when admission began to wait for stacks to turn idle
 	for {
@@ -171,13 +151,13 @@ func (e *Env) admit(ctx context.Context, p *types.Project, progress func(string)
 				f.Projects[name].Reserved, f.Projects[name].Starting = 0, false
 			}
 			self := project(f, e)
-			need, rule := budget.Need(self.PeakMemory, estimate, limits)
+			need, rule := budget.Need(self.PeakMemory, pol.estimate, pol.limits)
 			now := time.Now().UTC()
-			d := budget.Admit(limit, need, others)
+			d := budget.Admit(pol.limit, need, others)
 			// A stack that already runs holds its memory; up on it only
 			// reconciles, so it is never refused.
 			if !d.Admit && !running(stacks, e.Project) {
-				victims, annotated := chooseVictims(d, f, now, machineIdle, e.store.TryLockIdle)
+				victims, annotated := chooseVictims(d, f, now, pol.idleAfter, e.store.TryLockIdle)
 				if victims == nil {
 					if sleepingNow(f, others, e.store.Busy) && now.Before(giveUp) {
 						return errRoomComing
@@ -186,8 +166,8 @@ func (e *Env) admit(ctx context.Context, p *types.Project, progress func(string)
 						soon = at
 						return errIdleSoon
 					}
-					d.Holders, d.IdlePolicy = annotated, budget.DescribeIdleAfter(machineIdle)+", "+idleSource
-					d.Wait = wait
+					d.Holders, d.IdlePolicy = annotated, budget.DescribeIdleAfter(pol.idleAfter)+", "+pol.idleSource
+					d.Wait = pol.wait
 					if !idleWait.IsZero() {
 						d.Waited = now.Sub(idleWait)
 					}
@@ -210,7 +190,7 @@ func (e *Env) admit(ctx context.Context, p *types.Project, progress func(string)
 			if idleWait.IsZero() {
 				idleWait = time.Now()
 				progress(fmt.Sprintf("memory budget full and no stack idle yet: waiting for stacks to turn idle or their test runs to end (at most %s, %s)",
-					budget.DescribeIdleAfter(wait), budget.WaitEnvVar))
+					budget.DescribeIdleAfter(pol.wait), budget.WaitEnvVar))
 			}
 			// Room may come sooner: a down, a sleep, a stack that shrinks.
 			pause = min(max(time.Until(soon), 250*time.Millisecond), 2*time.Second, max(time.Until(waitUntil), 10*time.Millisecond))
@@ -228,6 +208,40 @@ func (e *Env) admit(ctx context.Context, p *types.Project, progress func(string)
 		case <-time.After(pause):
 		}
 	}
+}
+
+// admitPolicy is what an admission goes by, read once for it: the budget,
+// the stack's estimate and its services' memory limits, the machine's idle
+// policy and where it comes from, and how long to wait for room.
+type admitPolicy struct {
+	limit, estimate int64
+	limits          []int64
+	idleAfter       time.Duration
+	idleSource      string
+	wait            time.Duration
+}
+
+func (e *Env) admitPolicy(ctx context.Context, p *types.Project) (admitPolicy, error) {
+	var pol admitPolicy
+	var err error
+	if pol.limit, err = memoryLimit(ctx, e.engine); err != nil {
+		return pol, err
+	}
+	cfg, err := e.Config()
+	if err != nil {
+		return pol, err
+	}
+	if pol.estimate, err = cfg.Memory.EstimateBytes(); err != nil {
+		return pol, err
+	}
+	if pol.idleAfter, pol.idleSource, err = budget.MachineIdleAfter(); err != nil {
+		return pol, err
+	}
+	for _, s := range p.Services {
+		pol.limits = append(pol.limits, engine.MemoryLimit(s))
+	}
+	pol.wait, err = budget.MachineWait()
+	return pol, err
 }
 
 func running(stacks []stack.Summary, project string) bool {

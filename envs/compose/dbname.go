@@ -3,7 +3,6 @@ package compose
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
 	"maps"
 	"net/url"
 	"regexp"
@@ -161,9 +160,4 @@ func DatabaseName(database, project string) string {
 	hash := hex.EncodeToString(sum[:4])
 	// 20 bytes of the name, 8 of hash, 31 of the project, 4 separators.
 	return base[:min(len(base), 20)] + "_" + hash + "__" + suffix[max(0, len(suffix)-31):]
-}
-
-// String is a DatabaseRef for people.
-func (r DatabaseRef) String() string {
-	return fmt.Sprintf("service %q: %s names database %q, its worktree's copy is %q", r.Service, r.Variable, r.Database, r.Renamed)
 }
