@@ -219,7 +219,7 @@ func TestStatusDoesNotWriteTheBudget(t *testing.T) {
 	}
 	// Status records only that it used its own stack (the idle clock).
 	after, _ := store.Read(ctx)
-	if *after.Projects["gone"] != *before.Projects["gone"] {
+	if !reflect.DeepEqual(after.Projects["gone"], before.Projects["gone"]) {
 		t.Errorf("status changed another project's entry: %+v -> %+v", before.Projects["gone"], after.Projects["gone"])
 	}
 	if self := after.Projects[e.Project]; self == nil || time.Since(self.TouchedAt) > time.Minute || self.Reserved != 0 {

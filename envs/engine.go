@@ -48,6 +48,13 @@ type Engine interface {
 	RunOneOff(ctx context.Context, p *types.Project, meta engine.Meta, opts engine.RunOptions) (int, error)
 	// RemoveOneOff removes a one-off container; gone already is success.
 	RemoveOneOff(ctx context.Context, id string) error
+	// Exec runs cmd in a running container and returns its output and
+	// exit code: how a shared server's databases are made and dropped.
+	Exec(ctx context.Context, id, user string, cmd []string) (stdout, stderr string, code int, err error)
+	// Join connects a container to a network under aliases (again, when
+	// it is there under others): a shared server joins each worktree's
+	// network.
+	Join(ctx context.Context, container, net string, aliases []string) error
 	// Close releases the connection.
 	Close() error
 }

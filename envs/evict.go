@@ -58,7 +58,8 @@ func chooseVictims(d budget.Decision, f *state.File, now time.Time, machine time
 			h.InUse = true // a reservation without running containers: its up is under way
 			continue
 		}
-		if p == nil || h.Holds() <= 0 || h.IdleAfter <= 0 || h.IdleSince.IsZero() {
+		// A shared service sleeps only when its worktrees do (settle).
+		if p == nil || p.Shared || h.Holds() <= 0 || h.IdleAfter <= 0 || h.IdleSince.IsZero() {
 			continue
 		}
 		if now.Sub(h.IdleSince) < h.IdleAfter {

@@ -127,3 +127,9 @@ func (f *fakeEngine) RemoveOneOff(_ context.Context, id string) error {
 }
 
 func (f *fakeEngine) Close() error { return nil }
+
+func (f *fakeEngine) Exec(context.Context, string, string, []string) (string, string, int, error) {
+	return "", "", 0, nil
+}
+
+func (f *fakeEngine) Join(context.Context, string, string, []string) error { return nil }

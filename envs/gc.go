@@ -78,6 +78,11 @@ func gc(ctx context.Context, eng Engine, store *state.Store, mine func(host stri
 		errs = append(errs, collectOneOffs(ctx, eng, mine, opts, &out))
 	}
 	errs = append(errs, forget(ctx, store, orphaned, opts.DryRun, &out))
+	if !opts.DryRun {
+		// The collected worktrees' databases in shared services go, and
+		// a shared service no worktree uses any more.
+		errs = append(errs, settle(ctx, eng, store, ""))
+	}
 	return out, errors.Join(errs...)
 }
 
@@ -158,7 +163,9 @@ func collectOneOffs(ctx context.Context, eng Engine, mine func(string) bool, opt
 func forget(ctx context.Context, store *state.Store, orphaned func(string) string, dryRun bool, out *stack.GC) error {
 	collect := func(f *state.File) error {
 		for name, p := range f.Projects {
-			if p.Worktree == "" || orphaned(p.Worktree) == "" || store.Busy(name) {
+			// A shared stack's worktree is the repository's git directory:
+			// settle judges it by its tenants.
+			if p.Worktree == "" || p.Shared || orphaned(p.Worktree) == "" || store.Busy(name) {
 				continue
 			}
 			out.Forgotten = append(out.Forgotten, name)

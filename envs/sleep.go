@@ -63,6 +63,10 @@ func (e *Env) Sleep(ctx context.Context, progress func(string)) (stack.Stack, er
 		if err := e.slept(ctx, e.Project); err != nil {
 			return stack.Stack{}, err
 		}
+		// A shared server whose worktrees all sleep now sleeps too.
+		if err := settle(ctx, e.engine, e.store, e.Project); err != nil {
+			return stack.Stack{}, err
+		}
 	}
 	return e.Status(ctx)
 }

@@ -59,15 +59,42 @@ func (e *Env) Up(ctx context.Context, opts UpOptions) (stack.Stack, error) {
 		_ = e.release(context.WithoutCancel(ctx))
 		return stack.Stack{}, err
 	}
+	if len(evicted) > 0 {
+		// A shared server whose worktrees were all put to sleep sleeps
+		// too; this stack, under way, keeps its own running.
+		if err := settle(ctx, e.engine, e.store, ""); err != nil {
+			progress("shared services: " + err.Error())
+		}
+	}
 	wakeStart := time.Now()
 	if asleep {
 		progress(fmt.Sprintf("waking %s (asleep for %s)", e.Project, time.Since(since).Round(time.Second)))
 	}
+	cfg, err := e.Config()
+	if err != nil {
+		_ = e.release(context.WithoutCancel(ctx))
+		return stack.Stack{}, err
+	}
+	join, notes, err := e.shareUp(ctx, p, cfg, opts, progress)
+	if err != nil {
+		_ = e.release(context.WithoutCancel(ctx))
+		return stack.Stack{}, err
+	}
+	isolated.Warnings = append(isolated.Warnings, notes...)
+	services := slices.DeleteFunc(slices.Clone(opts.Services), func(s string) bool { return slices.Contains(sharedNames(cfg), s) })
+	if len(services) == 0 && len(opts.Services) > 0 {
+		// Only shared services were asked for: they run.
+		_ = e.release(context.WithoutCancel(ctx))
+		st, err := e.status(ctx, p)
+		st.Warnings = append(slices.Clone(isolated.Warnings), st.Warnings...)
+		return st, err
+	}
 	if err := e.engine.Up(ctx, p, e.meta(p), engine.UpOptions{
-		Services: opts.Services,
-		Build:    opts.Build,
-		Timeout:  opts.Timeout,
-		Progress: opts.Progress,
+		Services:    services,
+		Build:       opts.Build,
+		Timeout:     opts.Timeout,
+		Progress:    opts.Progress,
+		BeforeStart: join,
 	}); err != nil {
 		// What it created is measured while it runs; the reservation goes.
 		_ = e.release(context.WithoutCancel(ctx))
@@ -153,9 +180,11 @@ func (e *Env) loadForStatus(ctx context.Context) (*types.Project, error) {
 }
 
 func (e *Env) status(ctx context.Context, p *types.Project) (stack.Stack, error) {
-	var expected []string
+	var expected, sharedSvcs []string
 	if p != nil {
-		expected = p.ServiceNames()
+		cfg, _ := e.Config()
+		sharedSvcs = sharedNames(cfg)
+		expected = slices.DeleteFunc(p.ServiceNames(), func(s string) bool { return slices.Contains(sharedSvcs, s) })
 	}
 	// One snapshot gives both this stack and the budget's view of all.
 	snap, err := e.engine.Snapshot(ctx, e.scope())
@@ -172,6 +201,9 @@ func (e *Env) status(ctx context.Context, p *types.Project) (stack.Stack, error)
 	st.State, note = sleepState(st.State, f.Projects[e.Project], e.store.Busy(e.Project))
 	if note != "" {
 		st.Warnings = []string{note}
+	}
+	if st.State != stack.StateAbsent {
+		e.addShared(&st, snap, f, sharedSvcs)
 	}
 	st.Budget, err = budgetSummary(ctx, e.engine, e.store, f, snap)
 	return st, err
@@ -191,15 +223,22 @@ func (e *Env) Down(ctx context.Context, purge bool) (stack.Down, error) {
 		return out, err
 	}
 	if purge {
-		return out, e.releasePorts(ctx)
+		err = e.releasePorts(ctx)
+	} else {
+		err = e.store.Update(ctx, func(f *state.File) error {
+			if p := f.Projects[e.Project]; p != nil {
+				p.Reserved, p.Starting, p.UpdatedAt = 0, false, time.Now().UTC()
+				awake(p)
+			}
+			return nil
+		})
 	}
-	return out, e.store.Update(ctx, func(f *state.File) error {
-		if p := f.Projects[e.Project]; p != nil {
-			p.Reserved, p.Starting, p.UpdatedAt = 0, false, time.Now().UTC()
-			awake(p)
-		}
-		return nil
-	})
+	if err != nil {
+		return out, err
+	}
+	// The shared services it used: its databases go with a purge, and a
+	// server no worktree's stack uses goes.
+	return out, settle(ctx, e.engine, e.store, e.Project)
 }
 
 // Logs returns the last tail lines of every service, or of one, in the

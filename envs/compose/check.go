@@ -33,6 +33,7 @@ func Check(p *types.Project, cfg Config) error {
 			problems = append(problems, findAt("service", name, s.Build, buildRules, "build")...)
 		}
 	}
+	problems = append(problems, checkShare(p, cfg.Share)...)
 	for _, name := range slices.Sorted(maps.Keys(p.Networks)) {
 		problems = append(problems, find("network", name, p.Networks[name], networkRules)...)
 	}

@@ -54,6 +54,9 @@ type Config struct {
 	// admission may put it to sleep to make room for another; 0 never.
 	// Unset, the machine's policy applies (WTENV_IDLE_AFTER).
 	IdleAfter IdleAfter `yaml:"idle_after"`
+	// Share names services that run once for all worktrees of the
+	// repository, each worktree's data kept apart inside them.
+	Share []Shared `yaml:"share"`
 }
 
 // IdleAfter is wtenv.yaml's idle_after: a duration, or 0 for never.

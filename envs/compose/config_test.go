@@ -31,10 +31,14 @@ tests:
 memory:
   estimate: 2GiB
 idle_after: 20m
+share: [db, {service: cache, stateless: true}]
 `})
 	cfg, err := LoadConfig(dir)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !slices.Equal(cfg.Share, []Shared{{Service: "db"}, {Service: "cache", Stateless: true}}) {
+		t.Errorf("share %+v", cfg.Share)
 	}
 	if !slices.Equal(cfg.Compose, []string{"compose.yaml", "compose.override.yaml"}) || !slices.Equal(cfg.Profiles, []string{"test"}) {
 		t.Errorf("compose %v profiles %v", cfg.Compose, cfg.Profiles)
@@ -86,7 +90,12 @@ func TestLoadConfigErrors(t *testing.T) {
 		{
 			name: "unknown top-level key",
 			yaml: "compose: [a.yaml]\nprofile: [x]\n",
-			want: []string{"wtenv.yaml:2: unknown key \"profile\"", "compose, host_network, idle_after, memory, profiles, tests"},
+			want: []string{"wtenv.yaml:2: unknown key \"profile\"", "compose, host_network, idle_after, memory, profiles, share, tests"},
+		},
+		{
+			name: "bad share entry",
+			yaml: "share: [{service: db, stateles: true}]\n",
+			want: []string{"wtenv.yaml", `unknown key "stateles" in a share: entry; the keys are service, stateless`},
 		},
 		{
 			name: "unknown suite key",

@@ -62,11 +62,20 @@ func RewriteDatabases(p *types.Project, shared string, rename func(database stri
 		}
 	}
 	var out []DatabaseRef
-	for _, name := range slices.Sorted(maps.Keys(p.Services)) {
+	out = append(out, rewriteIn(p.Services, shared, hosts, rename)...)
+	// A test suite's service sits under a profile up does not enable; its
+	// one-off runs reach the worktree's database too.
+	return append(out, rewriteIn(p.DisabledServices, shared, hosts, rename)...)
+}
+
+// rewriteIn is RewriteDatabases over one map of services.
+func rewriteIn(services types.Services, shared string, hosts map[string]bool, rename func(string) string) []DatabaseRef {
+	var out []DatabaseRef
+	for _, name := range slices.Sorted(maps.Keys(services)) {
 		if name == shared {
 			continue
 		}
-		s := p.Services[name]
+		s := services[name]
 		reaches := reachesShared(s, shared, hosts)
 		for _, key := range slices.Sorted(maps.Keys(s.Environment)) {
 			v := s.Environment[key]
@@ -83,7 +92,7 @@ func RewriteDatabases(p *types.Project, shared string, rename func(database stri
 			s.Environment[key] = &renamed
 			out = append(out, DatabaseRef{Service: name, Variable: key, Database: db, Renamed: rename(db)})
 		}
-		p.Services[name] = s
+		services[name] = s
 	}
 	return out
 }

@@ -49,6 +49,47 @@ func (pg Postgres) Databases(ctx context.Context) ([]string, error) {
 	return lines(out), nil
 }
 
+// closedMark is the comment on the server's postgres database that says
+// its initialized databases have become templates: from then on, a
+// database that is not a template is a worktree's copy.
+const closedMark = "wtenv: initialized databases closed as templates"
+
+// CloseTemplates makes every database the server's initialization made a
+// template that takes no connection, once: on a server whose databases
+// were closed already it does nothing (worktrees' copies are not
+// templates, and must stay open). It returns the templates.
+func (pg Postgres) CloseTemplates(ctx context.Context) ([]string, error) {
+	out, err := pg.query(ctx, "SELECT coalesce(shobj_description(oid, 'pg_database'), '') FROM pg_database WHERE datname = 'postgres'")
+	if err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(out) != closedMark {
+		dbs, err := pg.Databases(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, db := range dbs {
+			if err := pg.CloseTemplate(ctx, db); err != nil {
+				return nil, err
+			}
+		}
+		// Marked last: a crash before it closes the same ones again.
+		if _, err := pg.query(ctx, "COMMENT ON DATABASE postgres IS "+literal(closedMark)); err != nil {
+			return nil, err
+		}
+	}
+	return pg.Templates(ctx)
+}
+
+// Templates lists the server's closed templates, less Postgres's own.
+func (pg Postgres) Templates(ctx context.Context) ([]string, error) {
+	out, err := pg.query(ctx, "SELECT datname FROM pg_database WHERE datistemplate AND datname NOT IN ('template0', 'template1') ORDER BY datname")
+	if err != nil {
+		return nil, err
+	}
+	return lines(out), nil
+}
+
 // CloseTemplate makes db a template that takes no connection, ending the
 // connections it has. It is idempotent.
 func (pg Postgres) CloseTemplate(ctx context.Context, db string) error {

@@ -68,8 +68,8 @@ func TestPostgresDatabasePerWorktree(t *testing.T) {
 		t.Fatalf("databases: %q %v; want shop", dbs, err)
 	}
 	for range 2 { // idempotent
-		if err := pg.CloseTemplate(ctx, "shop"); err != nil {
-			t.Fatal(err)
+		if ts, err := pg.CloseTemplates(ctx); err != nil || !slices.Equal(ts, []string{"shop"}) {
+			t.Fatalf("templates: %q %v; want shop", ts, err)
 		}
 	}
 	var took []time.Duration
@@ -87,6 +87,10 @@ func TestPostgresDatabasePerWorktree(t *testing.T) {
 		t.Errorf("second clone of shop__a: %v %v, want nothing done", created, err)
 	}
 
+	// Closing again on a server with copies leaves the copies open.
+	if ts, err := pg.CloseTemplates(ctx); err != nil || !slices.Equal(ts, []string{"shop"}) {
+		t.Fatalf("templates once copies exist: %q %v; want shop", ts, err)
+	}
 	sql(ctx, t, pg, "shop__a", "INSERT INTO orders VALUES (3)")
 	if got := sql(ctx, t, pg, "shop__a", "SELECT count(*) FROM orders"); got != "3" {
 		t.Errorf("shop__a has %s orders, want 3", got)

@@ -28,8 +28,11 @@ type Stack struct {
 	State       string    `json:"state" jsonschema:"absent, partial, running, stopped or asleep"`
 	Services    []Service `json:"services" jsonschema:"one entry per service container"`
 	MemoryBytes int64     `json:"memory_bytes" jsonschema:"measured memory of all the stack's containers"`
-	Warnings    []string  `json:"warnings,omitempty" jsonschema:"rewrites wtenv made to keep the stack isolated, and resources it shares"`
-	Budget      Budget    `json:"budget" jsonschema:"machine-wide memory budget"`
+	// SharedMemoryBytes is the stack's share of the shared services it
+	// uses, not in MemoryBytes: the budget counts a shared service once.
+	SharedMemoryBytes int64    `json:"shared_memory_bytes,omitempty" jsonschema:"this worktree's share of the shared services it uses (not in memory_bytes)"`
+	Warnings          []string `json:"warnings,omitempty" jsonschema:"rewrites wtenv made to keep the stack isolated, and resources it shares"`
+	Budget            Budget   `json:"budget" jsonschema:"machine-wide memory budget"`
 	// Admission is set when bringing the stack up woke it or put other
 	// stacks to sleep to make room.
 	Admission *Admission `json:"admission,omitempty" jsonschema:"what admission did to run this call: woke this stack, put idle stacks to sleep"`
@@ -62,6 +65,18 @@ type Service struct {
 	Container   string `json:"container"`
 	Ports       []Port `json:"ports"`
 	MemoryBytes int64  `json:"memory_bytes"`
+	// Shared is set on a service that runs once for all worktrees of the
+	// repository (share: in wtenv.yaml); MemoryBytes is then this
+	// worktree's share of it.
+	Shared *SharedUse `json:"shared,omitempty" jsonschema:"set when the service runs once for all worktrees of the repository; memory_bytes is then this worktree's share"`
+}
+
+// SharedUse is how a worktree uses a shared service.
+type SharedUse struct {
+	Project           string   `json:"project" jsonschema:"the shared stack's compose project"`
+	Databases         []string `json:"databases,omitempty" jsonschema:"this worktree's own databases in it"`
+	Worktrees         int      `json:"worktrees" jsonschema:"how many worktrees use it"`
+	ServerMemoryBytes int64    `json:"server_memory_bytes" jsonschema:"what the shared service holds in all, counted once in the budget"`
 }
 
 // Port is one published container port.

@@ -59,6 +59,17 @@ type Project struct {
 	AsleepSince time.Time `json:"asleep_since,omitzero"`
 	AsleepBytes int64     `json:"asleep_bytes,omitempty"`
 	SleptBy     string    `json:"slept_by,omitempty"`
+	// Tenants, on a shared service's project, are the worktrees' projects
+	// that use it, each with its databases there; a worktree stays a
+	// tenant after down (its databases are kept) until down --purge or gc.
+	Tenants map[string][]string `json:"tenants,omitempty"`
+	// Drop, on a shared service's project, are databases of purged
+	// worktrees to drop when the server next runs.
+	Drop []string `json:"drop,omitempty"`
+	// Shared marks a shared service's project; Superuser is the user its
+	// databases are made and dropped as.
+	Shared    bool   `json:"shared,omitempty"`
+	Superuser string `json:"superuser,omitempty"`
 }
 
 // LastUsed is the last time wtenv did anything with the project: touched

@@ -1,0 +1,59 @@
+package envs
+
+import (
+	"slices"
+
+	"github.com/wtenv/wtenv/envs/engine"
+	"github.com/wtenv/wtenv/envs/stack"
+	"github.com/wtenv/wtenv/envs/state"
+)
+
+// addShared adds to st the shared services (names) its worktree uses, as
+// services marked shared: the server's container, its ports with, for a
+// database, a URL that names the worktree's own database, and the
+// worktree's share of its memory.
+func (e *Env) addShared(st *stack.Stack, snap engine.Snapshot, f *state.File, names []string) {
+	if len(names) == 0 {
+		return
+	}
+	s, err := e.sharedEnv()
+	if err != nil {
+		return
+	}
+	scope := s.scope()
+	sp := f.Projects[s.Project]
+	tenants := 0
+	if sp != nil {
+		tenants = len(sp.Tenants)
+	}
+	dbs := tenantDatabases(f, s.Project, e.Project)
+	for _, name := range names {
+		svc := stack.Service{Name: name, State: stateMissing, Ports: []stack.Port{},
+			Shared: &stack.SharedUse{Project: s.Project, Databases: dbs, Worktrees: tenants}}
+		for _, c := range snap.Containers {
+			if !c.In(scope) || c.OneOff || c.Service != name {
+				continue
+			}
+			svc.State, svc.Health, svc.ExitCode, svc.Container = c.State, c.Health, c.ExitCode, c.Name
+			svc.Ports = portsOf(c.Ports, e.engine.Host())
+			svc.Shared.ServerMemoryBytes = c.MemoryBytes
+			svc.MemoryBytes = c.MemoryBytes / int64(max(tenants, 1))
+			for i, p := range svc.Ports {
+				if len(dbs) > 0 && p.URL != "" && scheme(p.ContainerPort) == "postgres" {
+					svc.Ports[i].URL = p.URL + "/" + dbs[0]
+				}
+			}
+		}
+		st.SharedMemoryBytes += svc.MemoryBytes
+		st.Services = append(st.Services, svc)
+	}
+	slices.SortFunc(st.Services, func(a, b stack.Service) int {
+		if a.Name < b.Name {
+			return -1
+		}
+		if a.Name > b.Name {
+			return 1
+		}
+		return 0
+	})
+}
