@@ -41,7 +41,7 @@ volumes: {data: {}}
 // it, and the server goes with its last worktree.
 func TestSharedPostgresKeepsWorktreesApart(t *testing.T) {
 	enginetest.Isolate(t)
-	enginetest.LocalImages(t)
+	images := enginetest.LocalImages(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	repo := enginetest.Repo(t, "shop", map[string][]byte{
@@ -89,8 +89,16 @@ func TestSharedPostgresKeepsWorktreesApart(t *testing.T) {
 			t.Errorf("%s reads %q, want the seed and its own row only", st.Project, got)
 		}
 	}
+	// From the host, the worktree's URL reaches its own database.
+	db := service(t, stacks[1], "db")
+	out, err := exec.CommandContext(ctx, "docker", "run", "--rm", "--network", "host", "--label", "dev.wtenv.worktree="+other,
+		"-e", "PGUSER=app", "-e", "PGPASSWORD=app", "--entrypoint", "psql", images["POSTGRES_IMAGE"],
+		"-X", "-A", "-t", db.Ports[0].URL, "-c", "SELECT string_agg(name, ',' ORDER BY name) FROM items").CombinedOutput()
+	if err != nil || strings.TrimSpace(string(out)) != "seed,"+stacks[1].Project {
+		t.Errorf("psql %s from the host: %v\n%s", db.Ports[0].URL, err, out)
+	}
 	// An app that names the server's own database gets a loud refusal.
-	out, err := exec.CommandContext(ctx, "docker", "exec", service(t, stacks[0], "app").Container,
+	out, err = exec.CommandContext(ctx, "docker", "exec", service(t, stacks[0], "app").Container,
 		"psql", "postgres://app:app@db:5432/app", "-c", "SELECT 1").CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "not currently accepting connections") {
 		t.Errorf("the template took a connection: %v\n%s", err, out)

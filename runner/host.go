@@ -7,8 +7,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
@@ -56,39 +54,8 @@ func runHost(ctx context.Context, env *envs.Env, argv []string, extra map[string
 
 func addressEnv(st stack.Stack) []string {
 	var out []string
-	for _, s := range st.Services {
-		name := envName(s.Name)
-		for i, p := range s.Ports {
-			host := p.HostIP
-			if host == "" || host == "0.0.0.0" {
-				host = "127.0.0.1"
-			}
-			url := p.URL
-			if url == "" {
-				url = fmt.Sprintf("%s://%s:%d", p.Protocol, host, p.HostPort)
-			}
-			prefixes := []string{fmt.Sprintf("WTENV_%s_%d_", name, p.ContainerPort)}
-			if i == 0 {
-				prefixes = append(prefixes, "WTENV_"+name+"_")
-			}
-			for _, pre := range prefixes {
-				out = append(out, pre+"URL="+url, pre+"HOST="+host, pre+"PORT="+strconv.Itoa(p.HostPort))
-			}
-		}
+	for _, v := range st.Addresses() {
+		out = append(out, v.Name+"="+v.Value)
 	}
 	return out
-}
-
-// envName turns a service name into an environment variable part:
-// "order-api" → "ORDER_API".
-func envName(s string) string {
-	return strings.Map(func(r rune) rune {
-		switch {
-		case r >= 'a' && r <= 'z':
-			return r - 'a' + 'A'
-		case r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
-			return r
-		}
-		return '_'
-	}, s)
 }

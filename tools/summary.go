@@ -28,6 +28,12 @@ func summarizeStack(st stack.Stack) string {
 		for _, p := range s.Ports {
 			fmt.Fprintf(&b, ", %s (container port %d)", p.Address(), p.ContainerPort)
 		}
+		if sh := s.Shared; sh != nil {
+			fmt.Fprintf(&b, "; shared by %d worktree(s) of the repository (%s)", sh.Worktrees, sh.Project)
+			if len(sh.Databases) > 0 {
+				fmt.Fprintf(&b, ", this worktree's own database %s", strings.Join(sh.Databases, ", "))
+			}
+		}
 	}
 	for _, w := range st.Warnings {
 		fmt.Fprintf(&b, "\nNote: %s", w)

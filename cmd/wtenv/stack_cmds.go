@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -184,7 +185,21 @@ func printStack(w io.Writer, st stack.Stack) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.Name, state, dash(s.Health), units.BytesSize(float64(s.MemoryBytes)), s.Mappings())
 	}
 	tw.Flush()
-	fmt.Fprintf(w, "memory: %s\n", units.BytesSize(float64(st.MemoryBytes)))
+	for _, s := range st.Services {
+		if sh := s.Shared; sh != nil {
+			fmt.Fprintf(w, "shared: %s runs once for %d worktree(s) of the repository as %s, holding %s; this worktree's share %s",
+				s.Name, sh.Worktrees, sh.Project, units.BytesSize(float64(sh.ServerMemoryBytes)), units.BytesSize(float64(s.MemoryBytes)))
+			if len(sh.Databases) > 0 {
+				fmt.Fprintf(w, "; its database: %s", strings.Join(sh.Databases, ", "))
+			}
+			fmt.Fprintln(w)
+		}
+	}
+	if st.SharedMemoryBytes > 0 {
+		fmt.Fprintf(w, "memory: %s, and %s as its share of shared services\n", units.BytesSize(float64(st.MemoryBytes)), units.BytesSize(float64(st.SharedMemoryBytes)))
+	} else {
+		fmt.Fprintf(w, "memory: %s\n", units.BytesSize(float64(st.MemoryBytes)))
+	}
 	printBudget(w, st.Budget)
 }
 
