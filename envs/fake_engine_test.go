@@ -82,7 +82,11 @@ func (f *fakeEngine) Up(_ context.Context, p *types.Project, meta engine.Meta, _
 func (f *fakeEngine) Down(_ context.Context, scope engine.Scope, purge bool) (engine.DownResult, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.calls = append(f.calls, "down "+scope.Project)
+	if purge {
+		f.calls = append(f.calls, "down --purge "+scope.Project)
+	} else {
+		f.calls = append(f.calls, "down "+scope.Project)
+	}
 	var r engine.DownResult
 	kept := f.containers[:0]
 	for _, c := range f.containers {
@@ -128,7 +132,11 @@ func (f *fakeEngine) RemoveOneOff(_ context.Context, id string) error {
 
 func (f *fakeEngine) Close() error { return nil }
 
-func (f *fakeEngine) Exec(context.Context, string, string, []string) (string, string, int, error) {
+// Exec records the command's last argument (psql's SQL) and succeeds.
+func (f *fakeEngine) Exec(_ context.Context, id, _ string, cmd []string) (string, string, int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, "exec "+id+": "+cmd[len(cmd)-1])
 	return "", "", 0, nil
 }
 

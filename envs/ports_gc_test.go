@@ -166,7 +166,7 @@ func TestGCLeavesOtherMachinesStacks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{"down mine", "remove live-run"}; !reflect.DeepEqual(eng.calls, want) {
+	if want := []string{"down --purge mine", "remove live-run"}; !reflect.DeepEqual(eng.calls, want) {
 		t.Errorf("gc did %v, want %v", eng.calls, want)
 	}
 	if len(r.Stacks) != 1 || r.Stacks[0].Project != "mine" || len(r.OneOffs) != 1 {

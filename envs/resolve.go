@@ -50,7 +50,12 @@ func (e *Env) Resolve(ctx context.Context) (Resolved, error) {
 	if err != nil {
 		return Resolved{}, err
 	}
+	unnameShared(p, cfg)
 	res, err := compose.Isolate(p, e.Project, hostPorts, e.Worktree.Root)
+	if err != nil {
+		return Resolved{}, err
+	}
+	refs, err := e.shareLocal(p, cfg)
 	if err != nil {
 		return Resolved{}, err
 	}
@@ -65,5 +70,11 @@ func (e *Env) Resolve(ctx context.Context) (Resolved, error) {
 		Compose:      p,
 	}
 	out.Rewrites = append(out.Rewrites, res.Ports...)
+	for _, sh := range cfg.Share {
+		out.Rewrites = append(out.Rewrites, fmt.Sprintf("service %q runs once for all worktrees of the repository (share: in wtenv.yaml) and joins this stack's networks under its name", sh.Service))
+	}
+	for _, r := range refs {
+		out.Rewrites = append(out.Rewrites, fmt.Sprintf("%s %s: database %q → %q, this worktree's own in the shared service", r.Service, r.Variable, r.Database, r.Renamed))
+	}
 	return out, nil
 }

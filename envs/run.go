@@ -44,13 +44,6 @@ func (e *Env) oneOffProject(ctx context.Context, service string) (*types.Project
 	}
 	// The shared services joined the stack's networks at its up; the
 	// one-off reaches them there, under the worktree's database names.
-	for _, sh := range cfg.Share {
-		if !sh.Stateless && compose.SharedKind(p.Services[sh.Service]) == compose.KindPostgres {
-			compose.RewriteDatabases(p, sh.Service, func(db string) string { return compose.DatabaseName(db, e.Project) })
-		}
-		if _, err := compose.Detach(p, sh.Service); err != nil {
-			return nil, err
-		}
-	}
-	return p, nil
+	_, err = e.shareLocal(p, cfg)
+	return p, err
 }

@@ -91,6 +91,34 @@ func (e *Env) shareUp(ctx context.Context, p *types.Project, cfg compose.Config,
 	}, notes, nil
 }
 
+// shareLocal is what shareUp does to the worktree's project p without
+// starting anything: the shared services leave it and its database names
+// point at the worktree's own databases, which it returns.
+func (e *Env) shareLocal(p *types.Project, cfg compose.Config) ([]compose.DatabaseRef, error) {
+	var refs []compose.DatabaseRef
+	for _, sh := range cfg.Share {
+		if !sh.Stateless && compose.SharedKind(p.Services[sh.Service]) == compose.KindPostgres {
+			refs = append(refs, compose.RewriteDatabases(p, sh.Service, func(db string) string { return compose.DatabaseName(db, e.Project) })...)
+		}
+		if _, err := compose.Detach(p, sh.Service); err != nil {
+			return nil, err
+		}
+	}
+	return refs, nil
+}
+
+// unnameShared drops the container_name of the services cfg shares from
+// the worktree's project p: they run in the shared stack, under its name,
+// so isolating the worktree's copy of them would rename nothing real.
+func unnameShared(p *types.Project, cfg compose.Config) {
+	for _, sh := range cfg.Share {
+		if s, ok := p.Services[sh.Service]; ok {
+			s.ContainerName = ""
+			p.Services[sh.Service] = s
+		}
+	}
+}
+
 // superuser is the shared Postgres server's superuser, as its image
 // reads it.
 func superuser(s types.ServiceConfig) string {
@@ -128,6 +156,13 @@ func (e *Env) serve(ctx context.Context, s *Env, service, user string, stateful 
 		sp.Shared, sp.Superuser = true, user
 		if sp.Tenants == nil {
 			sp.Tenants = map[string][]string{}
+		}
+		if _, ok := sp.Tenants[e.Project]; !ok {
+			// Its measured peak held the service it now shares: the next
+			// measurement, without it, replaces it.
+			if own := f.Projects[e.Project]; own != nil {
+				own.PeakMemory = 0
+			}
 		}
 		for _, db := range dbs {
 			if !slices.Contains(sp.Tenants[e.Project], db) {

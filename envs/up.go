@@ -135,6 +135,7 @@ func (e *Env) load(ctx context.Context) (*types.Project, compose.Result, error) 
 	if err != nil {
 		return nil, compose.Result{}, err
 	}
+	unnameShared(p, cfg)
 	res, err := compose.Isolate(p, e.Project, hostPorts, e.Worktree.Root)
 	return p, res, err
 }
@@ -176,7 +177,11 @@ func (e *Env) loadForStatus(ctx context.Context) (*types.Project, error) {
 	if err != nil {
 		return nil, err
 	}
-	return compose.Load(ctx, e.Worktree.Root, cfg, e.Project)
+	p, err := compose.Load(ctx, e.Worktree.Root, cfg, e.Project)
+	if err == nil {
+		unnameShared(p, cfg)
+	}
+	return p, err
 }
 
 func (e *Env) status(ctx context.Context, p *types.Project) (stack.Stack, error) {

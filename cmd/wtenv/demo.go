@@ -25,11 +25,16 @@ var demoCmd = command{
 		keep := fs.Bool("keep", false, "leave both stacks running and print how to look at them and remove them")
 		example := fs.String("example", "", "the example product's folder (default: examples/shop of this repository)")
 		skipTests := fs.Bool("skip-tests", false, "do not run the example's test suites")
+		layout := fs.String("layout", "both", "separate (a Postgres per worktree), shared (one Postgres for both, share: [db], a database each), or both, one after the other, with their memory compared")
 		return func(ctx context.Context, args []string) error {
 			if len(args) > 0 {
 				return fmt.Errorf("%w: demo takes no arguments", errUsage)
 			}
-			d := &demo{out: g.stdout, log: g.stderr, keep: *keep, tests: !*skipTests, start: time.Now()}
+			layouts, ok := demoLayouts[*layout]
+			if !ok {
+				return fmt.Errorf("%w: -layout %q: use separate, shared or both", errUsage, *layout)
+			}
+			d := &demo{out: g.stdout, log: g.stderr, keep: *keep, tests: !*skipTests, layouts: layouts, start: time.Now()}
 			return d.run(ctx, *example)
 		}
 	},
@@ -43,6 +48,7 @@ type demo struct {
 	out, log io.Writer
 	keep     bool
 	tests    bool
+	layouts  []string
 	start    time.Time
 	timings  []string
 	mu       sync.Mutex
@@ -105,25 +111,34 @@ func (d *demo) run(ctx context.Context, exampleDir string) error {
 		d.printTimings()
 	}()
 
-	step = time.Now()
-	stacks, err := d.upAll(ctx, envsList)
-	if err != nil {
-		return err
+	memory := map[string]int64{}
+	for i, layout := range d.layouts {
+		if i > 0 {
+			// The worktrees' stacks go down (their data kept) to come up
+			// in the other layout.
+			for _, e := range envsList {
+				if _, err := e.Down(ctx, false); err != nil {
+					return err
+				}
+			}
+		}
+		if layout == layoutShared {
+			if err := shareDatabase(roots); err != nil {
+				return err
+			}
+			d.say("layout: shared — one Postgres for both worktrees (share: [db] in wtenv.yaml), a database each")
+		} else {
+			d.say("layout: separate — a Postgres in each worktree's stack")
+		}
+		if memory[layout], err = d.layout(ctx, layout, envsList); err != nil {
+			return err
+		}
 	}
-	d.timed("up (both at once)", step)
-	for _, st := range stacks {
-		d.printStack(st)
+	if len(memory) == 2 {
+		d.say("memory of the two stacks: %s with a Postgres each, %s sharing one (%.1f× less)",
+			units.BytesSize(float64(memory[layoutSeparate])), units.BytesSize(float64(memory[layoutShared])),
+			float64(memory[layoutSeparate])/float64(max(memory[layoutShared], 1)))
 	}
-	if err := distinctPorts(stacks); err != nil {
-		return err
-	}
-	d.say("ports: distinct")
-
-	step = time.Now()
-	if err := d.proveIsolation(ctx, stacks); err != nil {
-		return err
-	}
-	d.timed("isolation check", step)
 
 	if d.tests {
 		step = time.Now()
@@ -136,6 +151,35 @@ func (d *demo) run(ctx context.Context, exampleDir string) error {
 		d.printKeep(envsList, tmp)
 	}
 	return nil
+}
+
+// layout brings both stacks up at once in the layout their wtenv.yaml
+// says, shows them, checks their ports and isolation, and returns what
+// they hold in all, a shared service counted once.
+func (d *demo) layout(ctx context.Context, layout string, es []*envs.Env) (int64, error) {
+	step := time.Now()
+	stacks, err := d.upAll(ctx, es)
+	if err != nil {
+		return 0, err
+	}
+	d.timed("up, "+layout, step)
+	for _, st := range stacks {
+		d.printStack(st)
+	}
+	if err := distinctPorts(stacks); err != nil {
+		return 0, err
+	}
+	d.say("ports: distinct")
+	step = time.Now()
+	if err := d.proveIsolation(ctx, stacks); err != nil {
+		return 0, err
+	}
+	d.timed("isolation, "+layout, step)
+	stacks, err = each(es, func(e *envs.Env) (stack.Stack, error) { return e.Status(ctx) })
+	if err != nil {
+		return 0, err
+	}
+	return layoutMemory(stacks), nil
 }
 
 // upAll brings every stack up at the same time.

@@ -146,6 +146,9 @@ func distinctPorts(stacks []stack.Stack) error {
 	seen := map[int]string{}
 	for _, st := range stacks {
 		for _, s := range st.Services {
+			if s.Shared != nil {
+				continue // one server for all: its port is the same in every stack
+			}
 			for _, p := range s.Ports {
 				if prev, dup := seen[p.HostPort]; dup {
 					return fmt.Errorf("host port %d is used by %s and %s/%s", p.HostPort, prev, st.Project, s.Name)

@@ -25,26 +25,36 @@ func TestDemo(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("demo: exit %d\n%s\n%s", code, out, tail(stderr, 40))
 	}
+	// Two layouts, each with both stacks running under distinct names.
 	stacks := regexp.MustCompile(`(?m)^stack (\S+) \(branch (\S+)\): running`).FindAllStringSubmatch(out, -1)
-	if len(stacks) != 2 || stacks[0][1] == stacks[1][1] {
-		t.Fatalf("want two running stacks with distinct names:\n%s", out)
+	if len(stacks) != 4 || stacks[0][1] == stacks[1][1] {
+		t.Fatalf("want two running stacks with distinct names in each layout:\n%s", out)
 	}
 	for _, want := range []string{
+		"layout: separate", "layout: shared",
 		"ports: distinct",
 		"isolation: proven",
 		"worker completed order",
 		`container_name "shop-db" rewritten to "` + stacks[0][1] + `-shop-db"`,
+		"shared: db runs once for 2 worktree(s)",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out)
 		}
+	}
+	if n := strings.Count(out, "isolation: proven"); n != 2 {
+		t.Errorf("isolation proven in %d layouts, want 2:\n%s", n, out)
+	}
+	mem := regexp.MustCompile(`(?m)^memory of the two stacks: (\S+) with a Postgres each, (\S+) sharing one`).FindStringSubmatch(out)
+	if mem == nil {
+		t.Errorf("no memory comparison of the layouts:\n%s", out)
 	}
 	for _, suite := range []string{"unit", "e2e"} {
 		if n := len(regexp.MustCompile(`(?m)^tests `+suite+` in \S+: passed, [1-9]\d* passed, 0 failed`).FindAllString(out, -1)); n != 2 {
 			t.Errorf("%s suite passed in %d worktrees, want 2:\n%s", suite, n, out)
 		}
 	}
-	if n := len(regexp.MustCompile(`(?m)^down \S+: removed 5 containers, 1 networks, 1 volumes`).FindAllString(out, -1)); n != 2 {
+	if n := len(regexp.MustCompile(`(?m)^down \S+: removed 4 containers, 1 networks, 1 volumes`).FindAllString(out, -1)); n != 2 {
 		t.Errorf("want both stacks removed:\n%s", out)
 	}
 	m := regexp.MustCompile(`(?m)^worktrees: (\S+) \(main\), (\S+) \(`).FindStringSubmatch(out)
@@ -56,7 +66,9 @@ func TestDemo(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer api.Close()
-	for _, root := range m[1:] {
+	// The worktrees, and the repository's git directory: the shared
+	// stack's worktree label.
+	for _, root := range []string{m[1], m[2], filepath.Join(m[1], ".git")} {
 		if _, err := os.Stat(root); !os.IsNotExist(err) {
 			t.Errorf("demo left %s behind", root)
 		}

@@ -99,18 +99,8 @@ type agentsResult struct {
 
 // runAgents is the -agents mode: setup as the main harness does, the
 // prewarm and budget measurement, the budgeted run, the unlimited run,
-// and the report section. Cleanup runs however it ends.
+// and the report section. (after prepared's setup).
 func (b *bench) runAgents(ctx context.Context) (string, error) {
-	defer func() {
-		if b.lockFile != nil {
-			b.logf("cleanup: removing every stack, volume and worktree of the run")
-			b.cleanup()
-			b.lockFile.Close()
-		}
-	}()
-	if err := b.prepare(ctx); err != nil {
-		return "", err
-	}
 	ac := b.cfg.agents
 	r := &agentsResult{machine: b.machineFacts(ctx), plans: ac.drawPlans()}
 	var err error

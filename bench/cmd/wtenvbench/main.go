@@ -45,6 +45,7 @@ type config struct {
 	purgeImages                                     bool
 	quietWait                                       time.Duration
 	agents                                          agentsConfig
+	share                                           shareConfig
 }
 
 func main() {
@@ -68,6 +69,7 @@ func main() {
 	flag.BoolVar(&cfg.purgeImages, "purge-images", false, "also remove the images built for the run's worktrees and the Compose side")
 	flag.DurationVar(&cfg.quietWait, "quiet-wait", 90*time.Second, "before each round and phase, wait at most this long for the machine to be quiet (runnable tasks ≤ cores+1); 0: never wait")
 	agentFlags(&cfg.agents)
+	shareFlags(&cfg.share)
 	flag.Parse()
 	if err := cfg.agents.check(); err != nil {
 		fmt.Fprintln(os.Stderr, "wtenvbench:", err)
@@ -78,6 +80,9 @@ func main() {
 		// images a main run built for them are reused.
 		cfg.concurrent = cfg.agents.n
 	}
+	if cfg.share.on {
+		cfg.concurrent = cfg.share.n
+	}
 	if cfg.rounds < 1 || cfg.warm < 1 || cfg.statusCalls < 1 || cfg.mcpCalls < 2 || cfg.concurrent < 0 {
 		fmt.Fprintln(os.Stderr, "wtenvbench: -rounds, -warm and -status must be at least 1, -mcp at least 2")
 		os.Exit(2)
@@ -86,10 +91,13 @@ func main() {
 	defer stop()
 	b := &bench{cfg: cfg, start: time.Now(), setup: map[string]time.Duration{}}
 	run := b.run
-	if cfg.agents.on {
+	switch {
+	case cfg.agents.on:
 		run = b.runAgents
+	case cfg.share.on:
+		run = b.runShare
 	}
-	path, err := run(ctx)
+	path, err := b.prepared(ctx, run)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "wtenvbench: %v\n", err)
 		os.Exit(1)
@@ -97,19 +105,9 @@ func main() {
 	fmt.Fprintf(os.Stderr, "wtenvbench: wrote %s in %s\n", path, time.Since(b.start).Round(time.Second))
 }
 
-// run measures everything and writes the report; cleanup runs however it
-// ends. A failed run leaves the previous report in place.
+// run measures everything and writes the report. A failed run leaves the
+// previous report in place.
 func (b *bench) run(ctx context.Context) (string, error) {
-	defer func() {
-		if b.lockFile != nil {
-			b.logf("cleanup: removing every stack, volume and worktree of the run")
-			b.cleanup()
-			b.lockFile.Close()
-		}
-	}()
-	if err := b.prepare(ctx); err != nil {
-		return "", err
-	}
 	rep := &report{cfg: b.cfg, command: command(), machine: b.machineFacts(ctx), services: b.services,
 		builds: b.builds, compose: b.compose, setup: b.setup, base: b.base, concServices: b.concServices}
 	var err error
@@ -140,7 +138,27 @@ func (b *bench) run(ctx context.Context) (string, error) {
 	rep.elapsed = time.Since(b.start)
 	path := filepath.Join(b.repo, b.cfg.out)
 	previous, _ := os.ReadFile(path)
-	return path, os.WriteFile(path, []byte(keepSection(rep.markdown(), string(previous))), 0o644)
+	doc := keepSection(rep.markdown(), string(previous))
+	if s := marked(string(previous), shareMarkers); s != "" {
+		doc = replaceMarked(doc, shareMarkers, s)
+	}
+	return path, os.WriteFile(path, []byte(doc), 0o644)
+}
+
+// prepared runs a mode after the setup every mode shares (prepare), and
+// cleans up however it ends.
+func (b *bench) prepared(ctx context.Context, run func(context.Context) (string, error)) (string, error) {
+	defer func() {
+		if b.lockFile != nil {
+			b.logf("cleanup: removing every stack, volume and worktree of the run")
+			b.cleanup()
+			b.lockFile.Close()
+		}
+	}()
+	if err := b.prepare(ctx); err != nil {
+		return "", err
+	}
+	return run(ctx)
 }
 
 // command is the command line that produced the report, as a user types it.

@@ -1,0 +1,106 @@
+package main
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// markers delimit a section of results.md that one scenario owns.
+type markers struct{ begin, end string }
+
+var shareMarkers = markers{
+	begin: "<!-- share:begin (written by go run ./bench/cmd/wtenvbench -share) -->",
+	end:   "<!-- share:end -->",
+}
+
+// marked returns doc's section between m, markers included, or "".
+func marked(doc string, m markers) string {
+	i := strings.Index(doc, m.begin)
+	j := strings.Index(doc, m.end)
+	if i < 0 || j < i {
+		return ""
+	}
+	return doc[i : j+len(m.end)]
+}
+
+// replaceMarked puts section in place of doc's section between m, or at
+// the end of doc when it has none.
+func replaceMarked(doc string, m markers, section string) string {
+	old := marked(doc, m)
+	if old == "" {
+		return strings.TrimRight(doc, "\n") + "\n\n" + section + "\n"
+	}
+	return strings.Replace(doc, old, section, 1)
+}
+
+// shareResult is the -share scenario's run.
+type shareResult struct {
+	machine          machine
+	rows, n          int
+	separate, shared *layoutRun
+	elapsed          time.Duration
+}
+
+func (r *shareResult) markdown(cfg config) string {
+	var b strings.Builder
+	p := func(format string, a ...any) { fmt.Fprintf(&b, format+"\n", a...) }
+	sep, sh := r.separate, r.shared
+	p("%s", shareMarkers.begin)
+	p("## Eight worktrees, one Postgres (`share: [db]`)")
+	p("")
+	p("`%s`, %s; %s cores, %s; %s. %d worktrees of the shop, each database seeded by an init script with %d rows (sizes below), every worktree's e2e suite run, then 15 s to settle, then measured: first with a Postgres in each stack, then, after `down` and `share: [db]` in `wtenv.yaml`, with one Postgres for all and a database each. %d ups at once. Run took %s.",
+		command(), r.machine.date, r.machine.cores, r.machine.memory, r.machine.engine, r.n, r.rows, cfg.share.par, r.elapsed.Round(time.Second))
+	p("")
+	p("Memory is the containers' cgroups (usage less inactive file cache, as `docker stats` counts) plus the engine's helper processes per container (containerd shim, docker-proxy; by PSS); *unreclaimable* is cgroup anon + shmem plus the helpers.")
+	p("")
+	p("| | a Postgres each | one shared Postgres | ratio | goal |")
+	p("|---|---|---|---|---|")
+	row := func(what string, a, b int64, goal string) {
+		p("| %s | %s | %s | %s | %s |", what, mib(a), mib(b), times(a, b), goal)
+	}
+	row("Postgres, total", sep.postgres.total(), sh.postgres.total(), "≥ 3×")
+	row("Postgres, unreclaimable", sep.postgresUnreclaim, sh.postgresUnreclaim, "")
+	n := int64(max(r.n, 1))
+	row("whole stack per worktree", sep.stacks.total()/n, sh.stacks.total()/n, "≥ 1.5×")
+	row("whole stack per worktree, unreclaimable", sep.stacksUnreclaim/n, sh.stacksUnreclaim/n, "")
+	row("all stacks", sep.stacks.total(), sh.stacks.total(), "")
+	p("| Postgres servers | %d | %d | | |", sep.servers, sh.servers)
+	p("| e2e suites green | %d of %d | %d of %d | | all |", sep.e2ePassed, sep.e2eTotal, sh.e2ePassed, sh.e2eTotal)
+	p("| database size per worktree | %s | %s | | ≥ 50 MB |", sizes(sep.dbBytes), sizes(sh.dbBytes))
+	p("| up, per worktree (%d at once) | %s | %s | | |", cfg.share.par, samples(sep.ups).spread(), samples(sh.ups).spread())
+	p("")
+	clones := slices.Clone(sh.cloneSeconds)
+	slices.Sort(clones)
+	if len(clones) > 0 {
+		p("Per-worktree database creation (`CREATE DATABASE … TEMPLATE` of the seeded database, as `up` reports it): p50 %.2f s, max %.2f s, n=%d (goal: p50 ≤ 0.5 s).",
+			clones[len(clones)/2], clones[len(clones)-1], len(clones))
+	} else {
+		p("Per-worktree database creation: no copy was reported (the databases existed).")
+	}
+	for _, lr := range []*layoutRun{sep, sh} {
+		if len(lr.e2eFailures) > 0 {
+			p("")
+			p("e2e failed (%s): %s.", lr.name, strings.Join(lr.e2eFailures, ", "))
+		}
+	}
+	p("%s", shareMarkers.end)
+	return b.String()
+}
+
+func times(a, b int64) string {
+	if b <= 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.2f×", float64(a)/float64(b))
+}
+
+// sizes renders the smallest and largest database size.
+func sizes(bs []int64) string {
+	if len(bs) == 0 {
+		return "–"
+	}
+	lo, hi := slices.Min(bs), slices.Max(bs)
+	return fmt.Sprintf("%.0f–%.0f MB", float64(lo)/1e6, float64(hi)/1e6)
+}
