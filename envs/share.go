@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/compose-spec/compose-go/v2/types"
@@ -43,14 +44,17 @@ func (e *Env) sharedEnv() (*Env, error) {
 // point at the worktree's copies. It returns what joins the servers to
 // the worktree's networks before its services start, and what up should
 // tell the user.
-func (e *Env) shareUp(ctx context.Context, p *types.Project, cfg compose.Config, opts UpOptions, progress func(string)) (func(context.Context) error, []string, error) {
+func (e *Env) shareUp(ctx context.Context, p *types.Project, cfg compose.Config, opts UpOptions, progress func(string)) (func(context.Context) error, []string, func(), error) {
 	if len(cfg.Share) == 0 {
-		return nil, nil, nil
+		return nil, nil, func() {}, nil
 	}
 	s, err := e.sharedEnv()
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
+	// Spare copies for the next worktree are made while this one's
+	// services start; Up waits for them before it returns.
+	spares := &sync.WaitGroup{}
 	var notes []string
 	var joins []func(context.Context) error
 	for _, sh := range cfg.Share {
@@ -62,11 +66,13 @@ func (e *Env) shareUp(ctx context.Context, p *types.Project, cfg compose.Config,
 		}
 		nets, err := compose.Detach(p, sh.Service)
 		if err != nil {
-			return nil, nil, err
+			spares.Wait()
+			return nil, nil, nil, err
 		}
-		srv, more, err := e.serve(ctx, s, sh.Service, superuser(svc), stateful, refs, opts, progress)
+		srv, more, err := e.serve(ctx, s, sh.Service, superuser(svc), stateful, refs, opts, progress, spares)
 		if err != nil {
-			return nil, nil, err
+			spares.Wait()
+			return nil, nil, nil, err
 		}
 		notes = append(notes, more...)
 		if !stateful {
@@ -88,7 +94,7 @@ func (e *Env) shareUp(ctx context.Context, p *types.Project, cfg compose.Config,
 			}
 		}
 		return nil
-	}, notes, nil
+	}, notes, spares.Wait, nil
 }
 
 // shareLocal is what shareUp does to the worktree's project p without
@@ -135,7 +141,7 @@ func superuser(s types.ServiceConfig) string {
 // copied from its template. The worktree is recorded as a tenant before
 // any copy, so that a purge finds a copy a crash left behind. It returns
 // the server's container.
-func (e *Env) serve(ctx context.Context, s *Env, service, user string, stateful bool, refs []compose.DatabaseRef, opts UpOptions, progress func(string)) (string, []string, error) {
+func (e *Env) serve(ctx context.Context, s *Env, service, user string, stateful bool, refs []compose.DatabaseRef, opts UpOptions, progress func(string), spares *sync.WaitGroup) (string, []string, error) {
 	unlock, err := s.lockProject(ctx)
 	if err != nil {
 		return "", nil, err
@@ -202,7 +208,14 @@ func (e *Env) serve(ctx context.Context, s *Env, service, user string, stateful 
 			return "", nil, fmt.Errorf("copying database %q for this worktree: %w", r.Database, err)
 		}
 		if created {
-			progress(fmt.Sprintf("database %s: copied from %s in %.2fs", r.Renamed, r.Database, time.Since(start).Seconds()))
+			progress(fmt.Sprintf("database %s: made from %s in %.2fs", r.Renamed, r.Database, time.Since(start).Seconds()))
+			spares.Add(1)
+			go func() {
+				defer spares.Done()
+				// Without a spare the next worktree's copy is made on its
+				// up: slower, not wrong, so a failure here is not reported.
+				_ = pg.Spare(context.WithoutCancel(ctx), r.Database)
+			}()
 		}
 	}
 	return id, notes, nil

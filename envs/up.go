@@ -75,11 +75,12 @@ func (e *Env) Up(ctx context.Context, opts UpOptions) (stack.Stack, error) {
 		_ = e.release(context.WithoutCancel(ctx))
 		return stack.Stack{}, err
 	}
-	join, notes, err := e.shareUp(ctx, p, cfg, opts, progress)
+	join, notes, spares, err := e.shareUp(ctx, p, cfg, opts, progress)
 	if err != nil {
 		_ = e.release(context.WithoutCancel(ctx))
 		return stack.Stack{}, err
 	}
+	defer spares()
 	isolated.Warnings = append(isolated.Warnings, notes...)
 	services := slices.DeleteFunc(slices.Clone(opts.Services), func(s string) bool { return slices.Contains(sharedNames(cfg), s) })
 	if len(services) == 0 && len(opts.Services) > 0 {

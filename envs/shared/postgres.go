@@ -8,6 +8,9 @@ package shared
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -103,11 +106,55 @@ func (pg Postgres) CloseTemplate(ctx context.Context, db string) error {
 }
 
 // Clone creates db as a copy of template, owned by the template's owner,
-// unless db exists; it reports whether it created it. CREATE DATABASE is
-// all or nothing, so a process killed mid-clone leaves either no database
-// or a whole one, and the next Clone finishes the job. It is one psql
-// run: the statement is made and run by the server only when db is
-// missing (\gexec), then db's presence is read back.
+// unless db exists; it reports whether it created it. A spare copy made
+// ahead (Spare) is renamed, which takes no time; without one the template
+// is copied. Both are all or nothing, so a process killed mid-clone
+// leaves either no database or a whole one, and the next Clone finishes
+// the job. It is one psql run: each statement is made and run by the
+// server only when it applies (\gexec), then db's presence is read back.
+func (pg Postgres) Clone(ctx context.Context, db, template string) (bool, error) {
+	script := fmt.Sprintf(`SELECT format('ALTER DATABASE %%I RENAME TO %%I', datname, %[1]s) FROM pg_database
+  WHERE starts_with(datname, %[3]s) AND NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = %[1]s) ORDER BY datname LIMIT 1
+\gexec
+%[2]s
+\gexec
+SELECT 'present=' || count(*) FROM pg_database WHERE datname = %[1]s;
+`, literal(db), copySQL(literal(db), template), literal(sparePrefix(template)))
+	out, err := pg.script(ctx, script)
+	if err != nil {
+		return false, err
+	}
+	if !strings.Contains(out, "present=1") {
+		return false, fmt.Errorf("%w: the server has no database %q to copy for this worktree; check the server's POSTGRES_DB and init scripts", ErrPostgres, template)
+	}
+	return strings.Contains(out, "ALTER DATABASE") || strings.Contains(out, "CREATE DATABASE"), nil
+}
+
+// Spare makes a copy of template ahead, under a name of its own, unless
+// one exists, for the next Clone to rename: a worktree's database then
+// takes no copying on its up. A spare is made while a worktree's
+// services start, so its copying overlaps their wait.
+func (pg Postgres) Spare(ctx context.Context, template string) error {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	name := sparePrefix(template) + hex.EncodeToString(b[:])
+	script := fmt.Sprintf(`%s
+\gexec
+`, copySQL(literal(name), template)+fmt.Sprintf(" AND NOT EXISTS (SELECT 1 FROM pg_database WHERE starts_with(datname, %s))", literal(sparePrefix(template))))
+	_, err := pg.script(ctx, script)
+	return err
+}
+
+// sparePrefix starts the names of template's spare copies: fixed length,
+// whatever the template's name.
+func sparePrefix(template string) string {
+	sum := sha256.Sum256([]byte(template))
+	return "wtenv_spare_" + hex.EncodeToString(sum[:6]) + "_"
+}
+
+// copySQL is a query whose one row, when name is missing and the template
+// exists, is the statement that copies the template to name (a literal),
+// owned by the template's owner.
 //
 // A large template is copied file by file (FILE_COPY, after a
 // checkpoint); the default since Postgres 15, WAL_LOG, writes every page
@@ -115,21 +162,16 @@ func (pg Postgres) CloseTemplate(ctx context.Context, db string) error {
 // 80 MB here, and it leaves the copy in the server's memory, though
 // faster for a small one. Servers before 15 copy files and know no
 // STRATEGY.
-func (pg Postgres) Clone(ctx context.Context, db, template string) (bool, error) {
-	script := fmt.Sprintf(`SELECT format('CREATE DATABASE %%I TEMPLATE %%I OWNER %%I', %[1]s, datname, pg_get_userbyid(datdba))
+func copySQL(name, template string) string {
+	return fmt.Sprintf(`SELECT format('CREATE DATABASE %%I TEMPLATE %%I OWNER %%I', %[1]s, datname, pg_get_userbyid(datdba))
   || CASE WHEN pg_database_size(oid) >= %[3]d AND current_setting('server_version_num')::int >= 150000 THEN ' STRATEGY FILE_COPY' ELSE '' END
-  FROM pg_database WHERE datname = %[2]s AND NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = %[1]s)
-\gexec
-SELECT 'present=' || count(*) FROM pg_database WHERE datname = %[1]s;
-`, literal(db), literal(template), fileCopyAbove)
-	out, err := pg.psql(ctx, []string{"sh", "-c", `printf '%s\n' "$1" | psql -X -A -t -v ON_ERROR_STOP=1 -U "$2" -d postgres -f -`, "sh", script, pg.user()})
-	if err != nil {
-		return false, err
-	}
-	if !strings.Contains(out, "present=1") {
-		return false, fmt.Errorf("%w: the server has no database %q to copy for this worktree; check the server's POSTGRES_DB and init scripts", ErrPostgres, template)
-	}
-	return strings.Contains(out, "CREATE DATABASE"), nil
+  FROM pg_database WHERE datname = %[2]s AND NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = %[1]s)`, name, literal(template), fileCopyAbove)
+}
+
+// script runs a psql script (statements and backslash commands) on the
+// postgres database, given through psql's standard input.
+func (pg Postgres) script(ctx context.Context, script string) (string, error) {
+	return pg.psql(ctx, []string{"sh", "-c", `printf '%s\n' "$1" | psql -X -A -t -v ON_ERROR_STOP=1 -U "$2" -d postgres -f -`, "sh", script, pg.user()})
 }
 
 // Drop removes db, ending its connections. Dropping a database that does

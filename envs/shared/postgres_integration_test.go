@@ -72,6 +72,18 @@ func TestPostgresDatabasePerWorktree(t *testing.T) {
 			t.Fatalf("templates: %q %v; want shop", ts, err)
 		}
 	}
+	// A spare made ahead becomes the next copy by a rename; one at a time.
+	for range 2 {
+		if err := pg.Spare(ctx, "shop"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	spares := func() string {
+		return sql(ctx, t, pg, "postgres", "SELECT count(*) FROM pg_database WHERE datname LIKE 'wtenv_spare_%'")
+	}
+	if n := spares(); n != "1" {
+		t.Fatalf("%s spares after two Spare calls, want 1", n)
+	}
 	var took []time.Duration
 	for _, db := range []string{"shop__a", "shop__b", "shop__c", "shop__d", "shop__e"} {
 		start := time.Now()
@@ -81,7 +93,11 @@ func TestPostgresDatabasePerWorktree(t *testing.T) {
 			t.Fatalf("clone %s: %v %v", db, created, err)
 		}
 	}
+	if n := spares(); n != "0" {
+		t.Errorf("%s spares after the clones, want the one renamed", n)
+	}
 	sort.Slice(took, func(i, j int) bool { return took[i] < took[j] })
+	t.Logf("clone by renaming a spare: %s", took[0])
 	t.Logf("clone of a small database: p50 %s, max %s", took[len(took)/2], took[len(took)-1])
 	if created, err := pg.Clone(ctx, "shop__a", "shop"); err != nil || created {
 		t.Errorf("second clone of shop__a: %v %v, want nothing done", created, err)

@@ -125,7 +125,7 @@ func appendFile(path, text string) error {
 	return err
 }
 
-var copiedLine = regexp.MustCompile(`database (\S+): copied from (\S+) in ([0-9.]+)s`)
+var copiedLine = regexp.MustCompile(`database (\S+): made from (\S+) in ([0-9.]+)s`)
 
 // layout brings every worktree's stack up (par at once), runs each one's
 // e2e suite, lets the machine settle, and measures.

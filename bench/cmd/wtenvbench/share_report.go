@@ -74,7 +74,7 @@ func (r *shareResult) markdown(cfg config) string {
 	clones := slices.Clone(sh.cloneSeconds)
 	slices.Sort(clones)
 	if len(clones) > 0 {
-		p("Per-worktree database creation (`CREATE DATABASE … TEMPLATE` of the seeded database, as `up` reports it): p50 %.2f s, max %.2f s, n=%d (goal: p50 ≤ 0.5 s).",
+		p("Per-worktree database creation, as `up` reports it (the rename of a spare copy made during the previous worktree's up, else `CREATE DATABASE … TEMPLATE` of the seeded database): p50 %.2f s, max %.2f s, n=%d (goal: p50 ≤ 0.5 s).",
 			clones[len(clones)/2], clones[len(clones)-1], len(clones))
 	} else {
 		p("Per-worktree database creation: no copy was reported (the databases existed).")
