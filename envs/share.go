@@ -203,12 +203,16 @@ func (e *Env) serve(ctx context.Context, s *Env, service, user string, stateful 
 			continue
 		}
 		start := time.Now()
-		created, err := pg.Clone(ctx, r.Renamed, r.Database)
+		made, err := pg.Clone(ctx, r.Renamed, r.Database)
 		if err != nil {
 			return "", nil, fmt.Errorf("copying database %q for this worktree: %w", r.Database, err)
 		}
-		if created {
-			progress(fmt.Sprintf("database %s: made from %s in %.2fs", r.Renamed, r.Database, time.Since(start).Seconds()))
+		if made.Created() {
+			how := "copied"
+			if made.Renamed {
+				how = "a spare copy renamed"
+			}
+			progress(fmt.Sprintf("database %s: made from %s in %.2fs (%s; %.3fs in the server)", r.Renamed, r.Database, time.Since(start).Seconds(), how, made.Server.Seconds()))
 			spares.Add(1)
 			go func() {
 				defer spares.Done()

@@ -31,6 +31,9 @@ const shareCompose = `services:
     environment:
       DATABASE_URL: postgres://app:app@db:5432/app
     depends_on: {db: {condition: service_healthy}}
+  cache:
+    image: ${REDIS_IMAGE}
+    healthcheck: {test: [CMD, redis-cli, ping], interval: 1s, retries: 30}
 volumes: {data: {}}
 `
 
@@ -46,7 +49,7 @@ func TestSharedPostgresKeepsWorktreesApart(t *testing.T) {
 	defer cancel()
 	repo := enginetest.Repo(t, "shop", map[string][]byte{
 		"compose.yaml":   []byte(shareCompose),
-		"wtenv.yaml":     []byte("share: [db]\n"),
+		"wtenv.yaml":     []byte("share: [db, {service: cache, stateless: true}]\n"),
 		"init/items.sql": []byte("CREATE TABLE items (name text); INSERT INTO items VALUES ('seed');\n"),
 	})
 	other := enginetest.Worktree(t, repo, "feature/x")
@@ -78,6 +81,16 @@ func TestSharedPostgresKeepsWorktreesApart(t *testing.T) {
 		if st.SharedMemoryBytes <= 0 || db.Shared.ServerMemoryBytes < st.SharedMemoryBytes {
 			t.Errorf("%s: share %d of %d", st.Project, st.SharedMemoryBytes, db.Shared.ServerMemoryBytes)
 		}
+		// A stateless shared service is simply shared, and up says so.
+		if cache := service(t, st, "cache"); cache.Shared == nil || len(cache.Shared.Databases) != 0 || cache.State != "running" {
+			t.Errorf("%s: cache %+v, want one shared, running, without databases", st.Project, cache)
+		}
+		if !containsText(st.Warnings, `"cache" is shared by all worktrees`) {
+			t.Errorf("%s: up did not say that cache's data is common: %q", st.Project, st.Warnings)
+		}
+	}
+	if service(t, stacks[0], "cache").Container != service(t, stacks[1], "cache").Container {
+		t.Errorf("two cache servers")
 	}
 
 	// Each app writes the same table through its own DATABASE_URL.
@@ -141,6 +154,15 @@ func TestSharedPostgresKeepsWorktreesApart(t *testing.T) {
 	if n := count(ctx, t, "volume", "ls", "-q", "--filter", "label=com.docker.compose.project="+shared); n != 0 {
 		t.Errorf("%d shared volumes after the last purge, want none", n)
 	}
+}
+
+func containsText(lines []string, sub string) bool {
+	for _, l := range lines {
+		if strings.Contains(l, sub) {
+			return true
+		}
+	}
+	return false
 }
 
 // psql runs sql in the stack's app container against its DATABASE_URL.

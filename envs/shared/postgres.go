@@ -13,7 +13,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // Execer runs a command in a running container, as the engine's Exec.
@@ -112,8 +114,9 @@ func (pg Postgres) CloseTemplate(ctx context.Context, db string) error {
 // leaves either no database or a whole one, and the next Clone finishes
 // the job. It is one psql run: each statement is made and run by the
 // server only when it applies (\gexec), then db's presence is read back.
-func (pg Postgres) Clone(ctx context.Context, db, template string) (bool, error) {
-	script := fmt.Sprintf(`SELECT format('ALTER DATABASE %%I RENAME TO %%I', datname, %[1]s) FROM pg_database
+func (pg Postgres) Clone(ctx context.Context, db, template string) (Made, error) {
+	script := fmt.Sprintf(`\timing on
+SELECT format('ALTER DATABASE %%I RENAME TO %%I', datname, %[1]s) FROM pg_database
   WHERE starts_with(datname, %[3]s) AND NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = %[1]s) ORDER BY datname LIMIT 1
 \gexec
 %[2]s
@@ -122,12 +125,49 @@ SELECT 'present=' || count(*) FROM pg_database WHERE datname = %[1]s;
 `, literal(db), copySQL(literal(db), template), literal(sparePrefix(template)))
 	out, err := pg.script(ctx, script)
 	if err != nil {
-		return false, err
+		return Made{}, err
 	}
 	if !strings.Contains(out, "present=1") {
-		return false, fmt.Errorf("%w: the server has no database %q to copy for this worktree; check the server's POSTGRES_DB and init scripts", ErrPostgres, template)
+		return Made{}, fmt.Errorf("%w: the server has no database %q to copy for this worktree; check the server's POSTGRES_DB and init scripts", ErrPostgres, template)
 	}
-	return strings.Contains(out, "ALTER DATABASE") || strings.Contains(out, "CREATE DATABASE"), nil
+	return madeFrom(out), nil
+}
+
+// Made says how Clone made a database, if it did: by renaming a spare or
+// by copying the template, and how long the server took for it.
+type Made struct {
+	Renamed, Copied bool
+	Server          time.Duration
+}
+
+// Created reports whether Clone made the database.
+func (m Made) Created() bool { return m.Renamed || m.Copied }
+
+// madeFrom reads Clone's psql output: the command tag of the statement
+// it ran, if any, and the timing line that follows it.
+func madeFrom(out string) Made {
+	var m Made
+	lines := strings.Split(out, "\n")
+	for i, l := range lines {
+		switch strings.TrimSpace(l) {
+		case "ALTER DATABASE":
+			m.Renamed = true
+		case "CREATE DATABASE":
+			m.Copied = true
+		default:
+			continue
+		}
+		for _, t := range lines[i+1:] {
+			if ms, ok := strings.CutPrefix(strings.TrimSpace(t), "Time: "); ok {
+				ms, _, _ = strings.Cut(ms, " ms")
+				if f, err := strconv.ParseFloat(ms, 64); err == nil {
+					m.Server = time.Duration(f * float64(time.Millisecond))
+				}
+				break
+			}
+		}
+	}
+	return m
 }
 
 // Spare makes a copy of template ahead, under a name of its own, unless

@@ -87,10 +87,10 @@ func TestPostgresDatabasePerWorktree(t *testing.T) {
 	var took []time.Duration
 	for _, db := range []string{"shop__a", "shop__b", "shop__c", "shop__d", "shop__e"} {
 		start := time.Now()
-		created, err := pg.Clone(ctx, db, "shop")
+		made, err := pg.Clone(ctx, db, "shop")
 		took = append(took, time.Since(start))
-		if err != nil || !created {
-			t.Fatalf("clone %s: %v %v", db, created, err)
+		if err != nil || !made.Created() || made.Server <= 0 || made.Renamed != (db == "shop__a") {
+			t.Fatalf("clone %s: %+v %v; want the first renamed from the spare, the others copied, each timed", db, made, err)
 		}
 	}
 	if n := spares(); n != "0" {
@@ -99,8 +99,8 @@ func TestPostgresDatabasePerWorktree(t *testing.T) {
 	sort.Slice(took, func(i, j int) bool { return took[i] < took[j] })
 	t.Logf("clone by renaming a spare: %s", took[0])
 	t.Logf("clone of a small database: p50 %s, max %s", took[len(took)/2], took[len(took)-1])
-	if created, err := pg.Clone(ctx, "shop__a", "shop"); err != nil || created {
-		t.Errorf("second clone of shop__a: %v %v, want nothing done", created, err)
+	if made, err := pg.Clone(ctx, "shop__a", "shop"); err != nil || made.Created() {
+		t.Errorf("second clone of shop__a: %+v %v, want nothing done", made, err)
 	}
 
 	// Closing again on a server with copies leaves the copies open.

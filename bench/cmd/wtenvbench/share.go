@@ -62,9 +62,16 @@ type layoutRun struct {
 	postgres             footprint // the Postgres containers (or the one server)
 	postgresUnreclaim    int64
 	dbBytes              []int64 // each worktree's database size
-	cloneSeconds         []float64
+	clones               []madeDB
 	sharedProject        string
 	servers, worktreeDBs int
+}
+
+// madeDB is one worktree's database as up made it: by renaming a spare
+// or copying the template; the time up waited, and the server's part.
+type madeDB struct {
+	wall, server float64
+	renamed      bool
 }
 
 // runShare is the -share mode.
@@ -125,7 +132,7 @@ func appendFile(path, text string) error {
 	return err
 }
 
-var copiedLine = regexp.MustCompile(`database (\S+): made from (\S+) in ([0-9.]+)s`)
+var copiedLine = regexp.MustCompile(`database (\S+): made from (\S+) in ([0-9.]+)s \(([^;]+); ([0-9.]+)s in the server\)`)
 
 // layout brings every worktree's stack up (par at once), runs each one's
 // e2e suite, lets the machine settle, and measures.
@@ -152,8 +159,9 @@ func (b *bench) layout(ctx context.Context, name string) (*layoutRun, error) {
 			defer mu.Unlock()
 			for _, l := range run.lines {
 				if m := copiedLine.FindStringSubmatch(l.text); m != nil {
-					s, _ := strconv.ParseFloat(m[3], 64)
-					lr.cloneSeconds = append(lr.cloneSeconds, s)
+					wall, _ := strconv.ParseFloat(m[3], 64)
+					server, _ := strconv.ParseFloat(m[5], 64)
+					lr.clones = append(lr.clones, madeDB{wall: wall, server: server, renamed: strings.Contains(m[4], "renamed")})
 				}
 			}
 		}()
