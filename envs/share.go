@@ -159,7 +159,10 @@ func (e *Env) serve(ctx context.Context, s *Env, service, user string, stateful 
 	}
 	err = e.store.Update(ctx, func(f *state.File) error {
 		sp := project(f, s)
-		sp.Shared, sp.Superuser = true, user
+		sp.Shared = true
+		if stateful {
+			sp.Server, sp.Superuser = service, user
+		}
 		if sp.Tenants == nil {
 			sp.Tenants = map[string][]string{}
 		}

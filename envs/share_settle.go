@@ -74,13 +74,16 @@ func settleOne(ctx context.Context, eng Engine, store *state.Store, name, self s
 		return err
 	}
 	scope := engine.Scope{Project: name, Worktree: sp.Worktree}
-	var server string
-	exists, running := false, false
+	var server string // the database server's running container
+	exists, running, serverRunning := false, false, false
 	for _, c := range snap.Containers {
 		switch {
 		case c.OneOff:
-		case c.In(scope) && c.State == "running":
-			server = c.ID
+		case c.In(scope):
+			if c.State == "running" && c.Service == sp.Server {
+				server = c.ID
+			}
+			serverRunning = serverRunning || c.State == "running"
 		case sp.Tenants[c.Project] != nil:
 			exists = true
 			running = running || (c.State == "running" && c.Project != self)
@@ -110,7 +113,7 @@ func settleOne(ctx context.Context, eng Engine, store *state.Store, name, self s
 		if _, err := eng.Down(ctx, scope, false); err != nil {
 			errs = append(errs, fmt.Errorf("removing the shared server %s, which no worktree's stack uses now: %w", name, err))
 		}
-	case !running && server != "":
+	case !running && serverRunning:
 		if _, err := eng.Stop(ctx, scope); err != nil {
 			errs = append(errs, fmt.Errorf("stopping the shared server %s, whose worktrees all sleep: %w", name, err))
 		}

@@ -29,7 +29,7 @@ func TestSettleFollowsTheTenants(t *testing.T) {
 	}
 	write(func(f *state.File) {
 		f.Projects = map[string]*state.Project{
-			shared:   {Worktree: git, Shared: true, Superuser: "shop", Tenants: map[string][]string{"shop-a": {"shop__a"}, "shop-b": {"shop__b"}}},
+			shared:   {Worktree: git, Shared: true, Server: "db", Superuser: "shop", Tenants: map[string][]string{"shop-a": {"shop__a"}, "shop-b": {"shop__b"}}},
 			"shop-a": {Worktree: "/src/a"},
 			"shop-b": {Worktree: "/src/b"},
 		}

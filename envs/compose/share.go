@@ -77,7 +77,11 @@ func SharedKind(s types.ServiceConfig) string {
 func checkShare(p *types.Project, share []Shared) []string {
 	var problems []string
 	seen := map[string]bool{}
+	var servers []string
 	for _, sh := range share {
+		if s, ok := p.Services[sh.Service]; ok && !sh.Stateless && SharedKind(s) != KindUnknown && !seen[sh.Service] {
+			servers = append(servers, sh.Service)
+		}
 		s, ok := p.Services[sh.Service]
 		switch {
 		case seen[sh.Service]:
@@ -89,6 +93,9 @@ func checkShare(p *types.Project, share []Shared) []string {
 			problems = append(problems, fmt.Sprintf("wtenv.yaml share: service %q (image %q) is not a server whose data wtenv can keep apart per worktree (Postgres is); remove it from share:, or write {service: %s, stateless: true} if its data may be common to all worktrees", sh.Service, s.Image, sh.Service))
 		}
 		seen[sh.Service] = true
+	}
+	if len(servers) > 1 {
+		problems = append(problems, fmt.Sprintf("wtenv.yaml share: names %d database servers (%s); one can be shared per repository: keep one in share:, the others run in each worktree's stack", len(servers), strings.Join(servers, ", ")))
 	}
 	return problems
 }

@@ -52,6 +52,14 @@ func TestCheckShare(t *testing.T) {
 			t.Errorf("problems lack %q:\n%s", want, got)
 		}
 	}
+	if strings.Contains(got, "database servers") {
+		t.Errorf("one server named twice counts as two:\n%s", got)
+	}
+	p.Services["geo"] = service("geo", "postgis/postgis:16")
+	got = strings.Join(checkShare(p, []Shared{{Service: "db"}, {Service: "geo"}, {Service: "queue", Stateless: true}}), "\n")
+	if !strings.Contains(got, "names 2 database servers (db, geo); one can be shared per repository") {
+		t.Errorf("two shared servers: %q", got)
+	}
 }
 
 func service(name, image string) types.ServiceConfig {

@@ -66,9 +66,11 @@ type Project struct {
 	// Drop, on a shared service's project, are databases of purged
 	// worktrees to drop when the server next runs.
 	Drop []string `json:"drop,omitempty"`
-	// Shared marks a shared service's project; Superuser is the user its
-	// databases are made and dropped as.
+	// Shared marks a shared services' project; Server is its database
+	// server's service and Superuser the user its databases are made and
+	// dropped as.
 	Shared    bool   `json:"shared,omitempty"`
+	Server    string `json:"server,omitempty"`
 	Superuser string `json:"superuser,omitempty"`
 }
 

@@ -81,8 +81,8 @@ func (r *shareResult) markdown(cfg config) string {
 				copied = append(copied, c.wall)
 			}
 		}
-		p("Per-worktree database creation, as `up` waits for it (one `docker exec` of psql on the server: the rename of a spare copy made during an earlier worktree's up, else `CREATE DATABASE … TEMPLATE` of the seeded database): p50 %s, max %s, n=%d (goal: p50 ≤ 0.5 s); renames %s, copies %s; the server's own time for the statement (psql's timing) p50 %s.",
-			secsOf(p50(all)), secsOf(slices.Max(all)), len(all), spreadOf(renamed), spreadOf(copied), secsOf(p50(server)))
+		p("Per-worktree database creation, as `up` waits for it (one `docker exec` of psql on the server: the rename of a spare copy made during an earlier worktree's up, else `CREATE DATABASE … TEMPLATE` of the seeded database): p50 %s, max %s, n=%d (goal: p50 ≤ 0.5 s); renames %s, copies %s; the server's own time for the statement (psql's timing) p50 %.1f ms.",
+			secsOf(p50(all)), secsOf(slices.Max(all)), len(all), spreadOf(renamed), spreadOf(copied), p50(server)*1000)
 	} else {
 		p("Per-worktree database creation: none was made (the databases existed).")
 	}
