@@ -59,12 +59,7 @@ func (e *Env) shareUp(ctx context.Context, p *types.Project, cfg compose.Config,
 	var joins []func(context.Context) error
 	for _, sh := range cfg.Share {
 		svc := p.Services[sh.Service]
-		stateful := !sh.Stateless && compose.SharedKind(svc) == compose.KindPostgres
-		var refs []compose.DatabaseRef
-		if stateful {
-			refs = compose.RewriteDatabases(p, sh.Service, func(db string) string { return compose.DatabaseName(db, e.Project) })
-		}
-		nets, err := compose.Detach(p, sh.Service)
+		stateful, refs, nets, err := e.detachShared(p, sh)
 		if err != nil {
 			spares.Wait()
 			return nil, nil, nil, err
@@ -101,16 +96,28 @@ func (e *Env) shareUp(ctx context.Context, p *types.Project, cfg compose.Config,
 // starting anything: the shared services leave it and its database names
 // point at the worktree's own databases, which it returns.
 func (e *Env) shareLocal(p *types.Project, cfg compose.Config) ([]compose.DatabaseRef, error) {
-	var refs []compose.DatabaseRef
+	var all []compose.DatabaseRef
 	for _, sh := range cfg.Share {
-		if !sh.Stateless && compose.SharedKind(p.Services[sh.Service]) == compose.KindPostgres {
-			refs = append(refs, compose.RewriteDatabases(p, sh.Service, func(db string) string { return compose.DatabaseName(db, e.Project) })...)
-		}
-		if _, err := compose.Detach(p, sh.Service); err != nil {
+		_, refs, _, err := e.detachShared(p, sh)
+		if err != nil {
 			return nil, err
 		}
+		all = append(all, refs...)
 	}
-	return refs, nil
+	return all, nil
+}
+
+// detachShared takes the shared service sh out of the worktree's project
+// p. For a database server (stateful) it first points the database names
+// p's services use at the worktree's own; it returns them and the
+// networks the server is to join.
+func (e *Env) detachShared(p *types.Project, sh compose.Shared) (stateful bool, refs []compose.DatabaseRef, nets []compose.Join, err error) {
+	stateful = !sh.Stateless && compose.SharedKind(p.Services[sh.Service]) == compose.KindPostgres
+	if stateful {
+		refs = compose.RewriteDatabases(p, sh.Service, func(db string) string { return compose.DatabaseName(db, e.Project) })
+	}
+	nets, err = compose.Detach(p, sh.Service)
+	return stateful, refs, nets, err
 }
 
 // unnameShared drops the container_name of the services cfg shares from

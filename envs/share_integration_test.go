@@ -28,6 +28,7 @@ const shareCompose = `services:
   app:
     image: ${POSTGRES_IMAGE}
     entrypoint: [sleep, infinity]
+    stop_signal: SIGKILL
     environment:
       DATABASE_URL: postgres://app:app@db:5432/app
     depends_on: {db: {condition: service_healthy}}
@@ -91,6 +92,12 @@ func TestSharedPostgresKeepsWorktreesApart(t *testing.T) {
 	}
 	if service(t, stacks[0], "cache").Container != service(t, stacks[1], "cache").Container {
 		t.Errorf("two cache servers")
+	}
+
+	// The server keeps its data on the shared stack's own volume.
+	mounts, err := exec.CommandContext(ctx, "docker", "inspect", "-f", `{{range .Mounts}}{{.Name}}:{{.Destination}} {{end}}`, server).Output()
+	if err != nil || !strings.Contains(string(mounts), "-shared-") || !strings.Contains(string(mounts), "_data:/var/lib/postgresql/data") {
+		t.Errorf("server mounts %q (%v), want the shared stack's data volume", mounts, err)
 	}
 
 	// Each app writes the same table through its own DATABASE_URL.

@@ -235,6 +235,11 @@ func (d *demo) printStack(st stack.Stack) {
 	for _, s := range st.Services {
 		d.say("  %-7s %-8s %-9s %9s  %s", s.Name, s.State, dash(s.Health), units.BytesSize(float64(s.MemoryBytes)), s.Mappings())
 	}
+	for _, s := range st.Services {
+		if sh := s.Shared; sh != nil {
+			d.say("  %s is shared by %d worktrees (%s); this worktree's database: %s", s.Name, sh.Worktrees, sh.Project, strings.Join(sh.Databases, ", "))
+		}
+	}
 	for _, w := range st.Warnings {
 		d.say("  note: %s", w)
 	}

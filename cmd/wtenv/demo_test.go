@@ -36,7 +36,7 @@ func TestDemo(t *testing.T) {
 		"isolation: proven",
 		"worker completed order",
 		`container_name "shop-db" rewritten to "` + stacks[0][1] + `-shop-db"`,
-		"shared: db runs once for 2 worktree(s)",
+		"db is shared by 2 worktrees",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out)

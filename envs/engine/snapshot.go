@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"strings"
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
@@ -102,6 +103,7 @@ func containerOf(s container.Summary) Container {
 		Host:     s.Labels[LabelHost],
 		OneOff:   s.Labels[LabelOneoff] == "True",
 		State:    string(s.State),
+		Health:   listedHealth(s.Status),
 	}
 	if len(s.Names) > 0 {
 		c.Name = s.Names[0][1:]
@@ -116,6 +118,21 @@ func containerOf(s container.Summary) Container {
 		c.Ports = append(c.Ports, Port{ContainerPort: int(p.PrivatePort), Protocol: p.Type, HostIP: p.IP, HostPort: int(p.PublicPort)})
 	}
 	return c
+}
+
+// listedHealth is the health the list call's status text gives ("Up 3
+// minutes (healthy)"): the engine's own verdict, which Snapshot replaces
+// with its probe's for the containers it inspects.
+func listedHealth(status string) string {
+	switch {
+	case strings.HasSuffix(status, "(healthy)"):
+		return "healthy"
+	case strings.HasSuffix(status, "(unhealthy)"):
+		return "unhealthy"
+	case strings.HasSuffix(status, "(health: starting)"):
+		return "starting"
+	}
+	return ""
 }
 
 // runningIDs lists the running containers: only they have memory to
