@@ -143,10 +143,17 @@ func TestSharedPostgresKeepsWorktreesApart(t *testing.T) {
 	if strings.Contains(dbs, "app__"+strings.ReplaceAll(a.Project, "-", "_")) || !strings.Contains(dbs, "app__"+strings.ReplaceAll(b.Project, "-", "_")) {
 		t.Errorf("after a's purge the server has %q", dbs)
 	}
+	// A purged worktree's status no longer lists the server.
+	if st := status(ctx, t, a); st.State != stack.StateAbsent || len(st.Services) != 0 {
+		t.Errorf("status after a's purge: %s %+v", st.State, st.Services)
+	}
 	// The last worktree's down removes the server, not its data; its
 	// purge removes the shared stack.
 	if _, err := b.Down(ctx, false); err != nil {
 		t.Fatal(err)
+	}
+	if st := status(ctx, t, b); st.State != stack.StateAbsent || len(st.Services) != 0 {
+		t.Errorf("status after the last down: %s %+v, want nothing (the server went)", st.State, st.Services)
 	}
 	shared := service(t, stacks[1], "db").Shared.Project
 	if n := count(ctx, t, "ps", "-aq", "--filter", "label=com.docker.compose.project="+shared); n != 0 {

@@ -11,7 +11,8 @@ import (
 // addShared adds to st the shared services (names) its worktree uses, as
 // services marked shared: the server's container, its ports with, for a
 // database, a URL that names the worktree's own database, and the
-// worktree's share of its memory.
+// worktree's share of its memory. To a stack that does not exist it adds
+// only the shared services that run (`wtenv up db` starts just those).
 func (e *Env) addShared(st *stack.Stack, snap engine.Snapshot, f *state.File, names []string) {
 	if len(names) == 0 {
 		return
@@ -22,9 +23,14 @@ func (e *Env) addShared(st *stack.Stack, snap engine.Snapshot, f *state.File, na
 	}
 	scope := s.scope()
 	sp := f.Projects[s.Project]
-	tenants := 0
+	tenants, tenant := 0, false
 	if sp != nil {
 		tenants = len(sp.Tenants)
+		_, tenant = sp.Tenants[e.Project]
+	}
+	absent := st.State == stack.StateAbsent
+	if absent && !tenant {
+		return // not this worktree's
 	}
 	for _, name := range names {
 		var dbs []string // the worktree's databases, in the database server
@@ -46,6 +52,9 @@ func (e *Env) addShared(st *stack.Stack, snap engine.Snapshot, f *state.File, na
 					svc.Ports[i].URL = p.URL + "/" + dbs[0]
 				}
 			}
+		}
+		if absent && svc.State == stateMissing {
+			continue
 		}
 		st.SharedMemoryBytes += svc.MemoryBytes
 		st.Services = append(st.Services, svc)

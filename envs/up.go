@@ -208,9 +208,7 @@ func (e *Env) status(ctx context.Context, p *types.Project) (stack.Stack, error)
 	if note != "" {
 		st.Warnings = []string{note}
 	}
-	if st.State != stack.StateAbsent {
-		e.addShared(&st, snap, f, sharedSvcs)
-	}
+	e.addShared(&st, snap, f, sharedSvcs)
 	st.Budget, err = budgetSummary(ctx, e.engine, e.store, f, snap)
 	return st, err
 }

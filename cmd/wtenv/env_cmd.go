@@ -28,7 +28,7 @@ var envCmd = command{
 				if err != nil {
 					return err
 				}
-				if st.State == stack.StateAbsent {
+				if len(st.Services) == 0 {
 					return fmt.Errorf("%s has no stack: run `wtenv up` first", st.Project)
 				}
 				return printEnv(g, st.Addresses(), *format)
