@@ -245,7 +245,7 @@ func TestAdmissionIsAtomic(t *testing.T) {
 				return
 			}
 			defer unlock()
-			p, _, err := e.load(context.Background())
+			p, _, _, err := e.load(context.Background())
 			if err == nil {
 				_, err = e.admit(context.Background(), p, nil)
 			}

@@ -194,7 +194,7 @@ func TestEvictionIsAtomic(t *testing.T) {
 				return
 			}
 			defer unlock()
-			p, _, err := e.load(ctx)
+			p, _, _, err := e.load(ctx)
 			if err != nil {
 				t.Error(err)
 				return

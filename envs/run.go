@@ -29,11 +29,7 @@ func (e *Env) RunOneOff(ctx context.Context, opts engine.RunOptions) (int, error
 // Check looked at the services up starts; a test service under another
 // profile gets the same scrutiny here.
 func (e *Env) oneOffProject(ctx context.Context, service string) (*types.Project, error) {
-	p, _, err := e.load(ctx)
-	if err != nil {
-		return nil, err
-	}
-	cfg, err := e.Config()
+	p, cfg, _, err := e.load(ctx)
 	if err != nil {
 		return nil, err
 	}

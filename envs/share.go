@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -366,23 +365,4 @@ func sharedNames(cfg compose.Config) []string {
 		out = append(out, sh.Service)
 	}
 	return out
-}
-
-// tenantDatabases are the databases the worktree's project has in the
-// shared stack, from f.
-func tenantDatabases(f *state.File, sharedProject, project string) []string {
-	if sp := f.Projects[sharedProject]; sp != nil {
-		return sp.Tenants[project]
-	}
-	return nil
-}
-
-// describeTenants names a shared stack's tenants for messages.
-func describeTenants(t map[string][]string) string {
-	names := make([]string, 0, len(t))
-	for n := range t {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	return strings.Join(names, ", ")
 }

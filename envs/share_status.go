@@ -35,7 +35,7 @@ func (e *Env) addShared(st *stack.Stack, snap engine.Snapshot, f *state.File, na
 	for _, name := range names {
 		var dbs []string // the worktree's databases, in the database server
 		if sp != nil && sp.Server == name {
-			dbs = tenantDatabases(f, s.Project, e.Project)
+			dbs = sp.Tenants[e.Project]
 		}
 		svc := stack.Service{Name: name, State: stateMissing, Ports: []stack.Port{},
 			Shared: &stack.SharedUse{Project: s.Project, Databases: dbs, Worktrees: tenants}}

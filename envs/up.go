@@ -30,7 +30,7 @@ func (e *Env) Up(ctx context.Context, opts UpOptions) (stack.Stack, error) {
 		return stack.Stack{}, err
 	}
 	defer unlock()
-	p, isolated, err := e.load(ctx)
+	p, cfg, isolated, err := e.load(ctx)
 	if err != nil {
 		return stack.Stack{}, err
 	}
@@ -70,11 +70,6 @@ func (e *Env) Up(ctx context.Context, opts UpOptions) (stack.Stack, error) {
 	if asleep {
 		progress(fmt.Sprintf("waking %s (asleep for %s)", e.Project, time.Since(since).Round(time.Second)))
 	}
-	cfg, err := e.Config()
-	if err != nil {
-		_ = e.release(context.WithoutCancel(ctx))
-		return stack.Stack{}, err
-	}
 	join, notes, spares, err := e.shareUp(ctx, p, cfg, opts, progress)
 	if err != nil {
 		_ = e.release(context.WithoutCancel(ctx))
@@ -86,7 +81,7 @@ func (e *Env) Up(ctx context.Context, opts UpOptions) (stack.Stack, error) {
 	if len(services) == 0 && len(opts.Services) > 0 {
 		// Only shared services were asked for: they run.
 		_ = e.release(context.WithoutCancel(ctx))
-		st, err := e.status(ctx, p)
+		st, err := e.status(ctx, p, sharedNames(cfg))
 		st.Warnings = append(slices.Clone(isolated.Warnings), st.Warnings...)
 		return st, err
 	}
@@ -112,33 +107,34 @@ func (e *Env) Up(ctx context.Context, opts UpOptions) (stack.Stack, error) {
 			progress(fmt.Sprintf("woke %s in %.1fs", e.Project, time.Since(wakeStart).Seconds()))
 		}
 	}
-	st, err := e.status(ctx, p)
+	st, err := e.status(ctx, p, sharedNames(cfg))
 	st.Warnings, st.Admission = append(slices.Clone(isolated.Warnings), st.Warnings...), report
 	return st, err
 }
 
 // load reads the compose project, rejects what the engine cannot run, and
 // isolates it: project name, host ports from the project's block,
-// container names, network and volume names.
-func (e *Env) load(ctx context.Context) (*types.Project, compose.Result, error) {
+// container names, network and volume names. It returns wtenv.yaml as it
+// read it.
+func (e *Env) load(ctx context.Context) (*types.Project, compose.Config, compose.Result, error) {
 	cfg, err := e.Config()
 	if err != nil {
-		return nil, compose.Result{}, err
+		return nil, cfg, compose.Result{}, err
 	}
 	p, err := compose.Load(ctx, e.Worktree.Root, cfg, e.Project)
 	if err != nil {
-		return nil, compose.Result{}, err
+		return nil, cfg, compose.Result{}, err
 	}
 	if err := compose.Check(p, cfg); err != nil {
-		return nil, compose.Result{}, err
+		return nil, cfg, compose.Result{}, err
 	}
 	hostPorts, err := e.assignPorts(ctx, compose.Published(p))
 	if err != nil {
-		return nil, compose.Result{}, err
+		return nil, cfg, compose.Result{}, err
 	}
 	unnameShared(p, cfg)
 	res, err := compose.Isolate(p, e.Project, hostPorts, e.Worktree.Root)
-	return p, res, err
+	return p, cfg, res, err
 }
 
 func (e *Env) meta(p *types.Project) engine.Meta {
@@ -158,7 +154,7 @@ func (e *Env) meta(p *types.Project) engine.Meta {
 // missing.
 func (e *Env) Status(ctx context.Context) (stack.Stack, error) {
 	var warnings []string
-	p, err := e.loadForStatus(ctx)
+	p, cfg, err := e.loadForStatus(ctx)
 	if err == nil {
 		// The rewrites do not depend on the ports, so the warnings come
 		// from isolating a copy with placeholder ones.
@@ -166,31 +162,33 @@ func (e *Env) Status(ctx context.Context) (stack.Stack, error) {
 			warnings = res.Warnings
 		}
 	}
-	st, err := e.status(ctx, p)
+	st, err := e.status(ctx, p, sharedNames(cfg))
 	st.Warnings = append(warnings, st.Warnings...)
 	return st, err
 }
 
-// loadForStatus loads the compose project when it can; status works
-// without it.
-func (e *Env) loadForStatus(ctx context.Context) (*types.Project, error) {
+// loadForStatus loads the compose project, and wtenv.yaml, when it can;
+// status works without them.
+func (e *Env) loadForStatus(ctx context.Context) (*types.Project, compose.Config, error) {
 	cfg, err := e.Config()
 	if err != nil {
-		return nil, err
+		return nil, cfg, err
 	}
 	p, err := compose.Load(ctx, e.Worktree.Root, cfg, e.Project)
 	if err == nil {
 		unnameShared(p, cfg)
 	}
-	return p, err
+	return p, cfg, err
 }
 
-func (e *Env) status(ctx context.Context, p *types.Project) (stack.Stack, error) {
-	var expected, sharedSvcs []string
+// status assembles the Stack; shared names the services wtenv.yaml
+// shares, shown from the shared stack.
+func (e *Env) status(ctx context.Context, p *types.Project, shared []string) (stack.Stack, error) {
+	var expected []string
 	if p != nil {
-		cfg, _ := e.Config()
-		sharedSvcs = sharedNames(cfg)
-		expected = slices.DeleteFunc(p.ServiceNames(), func(s string) bool { return slices.Contains(sharedSvcs, s) })
+		expected = slices.DeleteFunc(p.ServiceNames(), func(s string) bool { return slices.Contains(shared, s) })
+	} else {
+		shared = nil
 	}
 	// One snapshot gives both this stack and the budget's view of all.
 	snap, err := e.engine.Snapshot(ctx, e.scope())
@@ -208,7 +206,7 @@ func (e *Env) status(ctx context.Context, p *types.Project) (stack.Stack, error)
 	if note != "" {
 		st.Warnings = []string{note}
 	}
-	e.addShared(&st, snap, f, sharedSvcs)
+	e.addShared(&st, snap, f, shared)
 	st.Budget, err = budgetSummary(ctx, e.engine, e.store, f, snap)
 	return st, err
 }
@@ -252,7 +250,7 @@ func (e *Env) Logs(ctx context.Context, service string, tail int) (stack.Logs, e
 	if service != "" {
 		// A name the compose file does not have is a typo, not a service
 		// that has not started: say so, with the names it does have.
-		if p, err := e.loadForStatus(ctx); err == nil {
+		if p, _, err := e.loadForStatus(ctx); err == nil {
 			if err := knownServices(p, service); err != nil {
 				return out, err
 			}
