@@ -74,7 +74,7 @@ func TestHoldersReadsWithoutWriting(t *testing.T) {
 	busy := func(p string) bool { return p == "starting" || p == "self" }
 	orig := cloneFile(f)
 
-	hs, stale := holders(f, stacks, at, "self", busy)
+	hs, stale := holders(f, stacks, at, "self", busy, slot{})
 	got := map[string]int64{}
 	for _, h := range hs {
 		got[h.Project] = h.Holds()

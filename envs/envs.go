@@ -13,6 +13,8 @@ import (
 	"github.com/wtenv/wtenv/envs/compose"
 	"github.com/wtenv/wtenv/envs/engine"
 	"github.com/wtenv/wtenv/envs/identity"
+	"github.com/wtenv/wtenv/envs/pool"
+	"github.com/wtenv/wtenv/envs/stack"
 	"github.com/wtenv/wtenv/envs/state"
 	"github.com/wtenv/wtenv/envs/worktree"
 )
@@ -33,7 +35,14 @@ type Env struct {
 	Worktree worktree.Worktree
 	Project  string // compose project name
 
-	engine Engine
+	// cur is the engine the stack lives on, or will be placed on: it
+	// changes only when an up places a stack that lives nowhere yet.
+	cur   Engine
+	curMu sync.RWMutex
+	// pool is the engines file's pool (nil without one: the pool is the
+	// engine Docker's settings name) and member the entry cur is.
+	pool   *pool.Pool
+	member pool.Engine
 	store  *state.Store
 	// machine is this machine's identity, written into dev.wtenv.host.
 	machine string
@@ -49,7 +58,14 @@ func Open(ctx context.Context, dir string) (*Env, error) {
 	if err != nil {
 		return nil, err
 	}
-	if e.engine, err = connect(ctx); err != nil {
+	if e.pool, err = pool.Load(); err != nil {
+		return nil, err
+	}
+	if e.pool == nil {
+		e.cur, err = connect(ctx)
+		return e, err
+	}
+	if err := e.bind(ctx); err != nil {
 		return nil, err
 	}
 	return e, nil
@@ -75,7 +91,7 @@ func newEnv(wt worktree.Worktree, eng Engine, store *state.Store) *Env {
 	return &Env{
 		Worktree: wt,
 		Project:  identity.ProjectName(wt.Repo, wt.Branch, wt.Root),
-		engine:   eng,
+		cur:      eng,
 		store:    store,
 		machine:  identity.Machine(),
 	}
@@ -83,10 +99,31 @@ func newEnv(wt worktree.Worktree, eng Engine, store *state.Store) *Env {
 
 // Close releases the engine connection.
 func (e *Env) Close() error {
-	if e.engine == nil {
-		return nil
+	if eng := e.engine(); eng != nil {
+		return eng.Close()
 	}
-	return e.engine.Close()
+	return nil
+}
+
+// engine is the engine the stack lives on (or will be placed on).
+func (e *Env) engine() Engine {
+	e.curMu.RLock()
+	defer e.curMu.RUnlock()
+	return e.cur
+}
+
+// EngineRef names the engine the stack lives on, for the front ends.
+func (e *Env) EngineRef() stack.EngineRef {
+	e.curMu.RLock()
+	eng, name := e.cur, e.member.Name
+	e.curMu.RUnlock()
+	if eng == nil {
+		return stack.EngineRef{}
+	}
+	if e.pool == nil {
+		name = defaultEngineName
+	}
+	return stack.EngineRef{Name: name, Host: eng.Host().Endpoint}
 }
 
 // Config reads wtenv.yaml (zero when absent). It is read on every use, so

@@ -124,7 +124,7 @@ func (e *Env) evict(ctx context.Context, victims []victim, progress func(string)
 		progress(fmt.Sprintf("putting %s to sleep to make room (branch %s, idle %s): frees %s",
 			h.Project, h.Branch, v.idle.Round(time.Second), units.BytesSize(float64(h.Holds()))))
 		g.Go(func() error {
-			if _, err := e.engine.Stop(gctx, engine.Scope{Project: h.Project, Worktree: h.Worktree}); err != nil {
+			if _, err := e.engine().Stop(gctx, engine.Scope{Project: h.Project, Worktree: h.Worktree}); err != nil {
 				return fmt.Errorf("putting %s to sleep to make room: %w; run `wtenv up` again", h.Project, err)
 			}
 			return nil

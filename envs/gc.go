@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"slices"
 	"sort"
 	"time"
 
@@ -37,24 +38,50 @@ type GCOptions struct {
 // never touched: only their own worktree's down removes them. Nor are other
 // machines' stacks on a shared or remote engine: only the machine whose
 // worktree it is can tell whether it still exists.
+//
+// With an engines file it does so on every engine of the pool that
+// answers, and says which did not.
 func GC(ctx context.Context, opts GCOptions) (stack.GC, error) {
-	eng, err := connect(ctx)
+	store, pl, err := openPool()
 	if err != nil {
 		return emptyGC(opts), err
 	}
-	defer eng.Close()
-	store, err := openStore()
-	if err != nil {
-		return emptyGC(opts), err
+	if pl == nil {
+		eng, err := connect(ctx)
+		if err != nil {
+			return emptyGC(opts), err
+		}
+		defer eng.Close()
+		return gc(ctx, eng, slot{}, store, machineOf(eng.Host()), opts)
 	}
-	return gc(ctx, eng, store, machineOf(eng.Host()), opts)
+	ms := dialPool(ctx, pl)
+	defer closeMembers(ms, nil)
+	out := emptyGC(opts)
+	var errs []error
+	for _, m := range ms {
+		if m.eng == nil {
+			out.Unreachable = append(out.Unreachable, m.Name+": "+m.err.Error())
+			continue
+		}
+		r, err := gc(ctx, m.eng, slotOf(pl, m.Engine), store, machineOf(m.eng.Host()), opts)
+		errs = append(errs, err)
+		out.Stacks = append(out.Stacks, r.Stacks...)
+		out.Skipped = append(out.Skipped, r.Skipped...)
+		out.OneOffs = append(out.OneOffs, r.OneOffs...)
+		for _, name := range r.Forgotten {
+			if !slices.Contains(out.Forgotten, name) {
+				out.Forgotten = append(out.Forgotten, name)
+			}
+		}
+	}
+	return out, errors.Join(errs...)
 }
 
 func emptyGC(opts GCOptions) stack.GC {
 	return stack.GC{DryRun: opts.DryRun, Stacks: []stack.GCStack{}, OneOffs: []stack.GCOneOff{}, Forgotten: []string{}}
 }
 
-func gc(ctx context.Context, eng Engine, store *state.Store, mine func(host string) bool, opts GCOptions) (stack.GC, error) {
+func gc(ctx context.Context, eng Engine, sl slot, store *state.Store, mine func(host string) bool, opts GCOptions) (stack.GC, error) {
 	out := emptyGC(opts)
 	orphaned := worktree.Orphaned
 	if opts.GoneOnly {
@@ -81,7 +108,7 @@ func gc(ctx context.Context, eng Engine, store *state.Store, mine func(host stri
 	if !opts.DryRun {
 		// The collected worktrees' databases in shared services go, and
 		// a shared service no worktree uses any more.
-		errs = append(errs, settle(ctx, eng, store, ""))
+		errs = append(errs, settle(ctx, eng, sl, store, ""))
 	}
 	return out, errors.Join(errs...)
 }

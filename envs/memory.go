@@ -15,11 +15,11 @@ import (
 	"github.com/wtenv/wtenv/envs/state"
 )
 
-// memoryLimit is the machine's budget: WTENV_MEMORY_BUDGET, else 80% of the
-// smaller of the engine's memory and, for a local engine, the host's.
-func memoryLimit(ctx context.Context, eng Engine) (int64, error) {
-	var spec budget.Spec
-	if v := os.Getenv(budget.EnvVar); v != "" {
+// memoryLimit is an engine's budget: its own in the engines file, else
+// WTENV_MEMORY_BUDGET, else 80% of the smaller of the engine's memory and,
+// for a local engine, the host's.
+func memoryLimit(ctx context.Context, eng Engine, spec budget.Spec) (int64, error) {
+	if v := os.Getenv(budget.EnvVar); v != "" && spec == (budget.Spec{}) {
 		var err error
 		if spec, err = budget.ParseBudget(v); err != nil {
 			return 0, err
@@ -50,7 +50,10 @@ func memoryLimit(ctx context.Context, eng Engine) (int64, error) {
 // but the OS released its lock, so it stops counting at once. An entry
 // changed after the engine was read is newer than the look: an up that
 // finished since counts by its reservation, a down since counts nothing.
-func holders(f *state.File, stacks []stack.Summary, at time.Time, exclude string, busy func(project string) bool) (out []budget.Holder, stale []string) {
+//
+// The state file holds the entries of every engine of the pool; of those
+// without a container on this engine, only the ones sl places here count.
+func holders(f *state.File, stacks []stack.Summary, at time.Time, exclude string, busy func(project string) bool, sl slot) (out []budget.Holder, stale []string) {
 	onEngine := map[string]bool{}
 	for _, s := range stacks {
 		onEngine[s.Project] = true
@@ -76,7 +79,7 @@ func holders(f *state.File, stacks []stack.Summary, at time.Time, exclude string
 		out = append(out, h)
 	}
 	for name, p := range f.Projects {
-		if name == exclude || onEngine[name] || p.Reserved == 0 {
+		if name == exclude || onEngine[name] || p.Reserved == 0 || !sl.has(p) {
 			continue
 		}
 		state := ""
@@ -132,12 +135,13 @@ func (e *Env) admit(ctx context.Context, p *types.Project, progress func(string)
 	if err != nil {
 		return admission{}, err
 	}
+	sl := e.slot()
 	start := time.Now()
 	giveUp, waitUntil := start.Add(maxRoomWait), start.Add(pol.wait)
 	var sleepsSeen bool
 	var idleWait time.Time // when admission began to wait for stacks to turn idle
 	for {
-		snap, err := e.engine.Snapshot(ctx, engine.Scope{})
+		snap, err := e.engine().Snapshot(ctx, engine.Scope{})
 		if err != nil {
 			return admission{}, err
 		}
@@ -146,7 +150,7 @@ func (e *Env) admit(ctx context.Context, p *types.Project, progress func(string)
 		var soon time.Time
 		err = e.store.Update(ctx, func(f *state.File) error {
 			adm = admission{}
-			others, stale := holders(f, stacks, snap.At, e.Project, e.store.Busy)
+			others, stale := holders(f, stacks, snap.At, e.Project, e.store.Busy, sl)
 			for _, name := range stale {
 				f.Projects[name].Reserved, f.Projects[name].Starting = 0, false
 			}
@@ -177,6 +181,7 @@ func (e *Env) admit(ctx context.Context, p *types.Project, progress func(string)
 				adm.victims = victims
 			}
 			self.Reserved, self.Starting, self.UpdatedAt = need, true, now
+			self.Engine = sl.name
 			return nil
 		})
 		var pause time.Duration
@@ -224,7 +229,7 @@ type admitPolicy struct {
 func (e *Env) admitPolicy(ctx context.Context, p *types.Project) (admitPolicy, error) {
 	var pol admitPolicy
 	var err error
-	if pol.limit, err = memoryLimit(ctx, e.engine); err != nil {
+	if pol.limit, err = memoryLimit(ctx, e.engine(), e.slot().spec); err != nil {
 		return pol, err
 	}
 	cfg, err := e.Config()
@@ -304,13 +309,13 @@ func (e *Env) observe(ctx context.Context, measured int64) (*state.File, error) 
 const touchEvery = time.Second
 
 // budgetSummary is the budget object of Status and List.
-func budgetSummary(ctx context.Context, eng Engine, store *state.Store, f *state.File, snap engine.Snapshot) (stack.Budget, error) {
-	limit, err := memoryLimit(ctx, eng)
+func budgetSummary(ctx context.Context, eng Engine, sl slot, store *state.Store, f *state.File, snap engine.Snapshot) (stack.Budget, error) {
+	limit, err := memoryLimit(ctx, eng, sl.spec)
 	if err != nil {
 		return stack.Budget{}, err
 	}
 	stacks := summaries(snap)
-	hs, _ := holders(f, stacks, snap.At, "", store.Busy)
+	hs, _ := holders(f, stacks, snap.At, "", store.Busy, sl)
 	b := budget.Summarize(limit, hs)
 	out := stack.Budget{LimitBytes: b.LimitBytes, UsedBytes: b.UsedBytes, FreeBytes: b.FreeBytes}
 	for _, s := range stacks {

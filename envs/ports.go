@@ -64,14 +64,15 @@ func (e *Env) portProbe(ctx context.Context, refs []compose.PortRef) (func(int) 
 		udp = udp || slices.Contains(ref.Protocols, "udp")
 	}
 	probe := func(port int) bool { return ports.HostFree(port, udp) }
-	if e.engine == nil {
+	eng := e.engine()
+	if eng == nil {
 		return probe, nil
 	}
-	published, err := e.engine.PublishedPorts(ctx)
+	published, err := eng.PublishedPorts(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return portFree(e.engine.Host(), e.scope(), published, probe), nil
+	return portFree(e.scope(), published, probe), nil
 }
 
 // pickBlock chooses the project's block for n ports given the state file:
@@ -112,15 +113,15 @@ func blockPorts(block *state.PortBlock, n int) []int {
 
 // portFree decides whether a host port can go to scope's stack: a port its
 // own containers publish is free for it; one any other container on the
-// engine publishes is not; any other port is free when the engine is this
-// machine and probe finds nothing listening, and on a remote engine, where
-// this machine cannot probe, when no container there publishes it.
-func portFree(host engine.Host, scope engine.Scope, published map[int]engine.Scope, probe func(port int) bool) func(int) bool {
+// engine publishes is not; any other port is free when probe finds nothing
+// listening on this machine. On a remote engine, too, the port must be
+// free here: forwarding answers on it at 127.0.0.1 (wtenv forward, serve).
+func portFree(scope engine.Scope, published map[int]engine.Scope, probe func(port int) bool) func(int) bool {
 	return func(port int) bool {
 		if owner, ok := published[port]; ok {
 			return owner == scope
 		}
-		return !host.Local || probe(port)
+		return probe(port)
 	}
 }
 

@@ -16,35 +16,23 @@ import (
 )
 
 // A port is free for a stack when its own containers publish it, never
-// when another container on the engine does, and otherwise when the host
-// probe finds it free — which only a local engine's host can be asked.
-func TestPortFreeFollowsTheEngineHost(t *testing.T) {
+// when another container on the engine does, and otherwise when the probe
+// finds it free on this machine, whatever the engine: a remote stack's
+// ports are forwarded to the same ports here.
+func TestPortFree(t *testing.T) {
 	published := map[int]engine.Scope{20001: shop, 20002: other, 20003: {}}
-	probed := map[int]bool{}
-	probe := func(port int) bool { probed[port] = true; return port != 20004 }
-	for _, c := range []struct {
-		host   engine.Host
-		want   map[int]bool
-		probes bool
-	}{
-		{local, map[int]bool{20001: true, 20002: false, 20003: false, 20004: false, 20005: true}, true},
-		{remote, map[int]bool{20001: true, 20002: false, 20003: false, 20004: true, 20005: true}, false},
-	} {
-		clear(probed)
-		free := portFree(c.host, shop, published, probe)
-		for port, want := range c.want {
-			if got := free(port); got != want {
-				t.Errorf("%s: port %d free = %v, want %v", c.host.Endpoint, port, got, want)
-			}
-		}
-		if (len(probed) > 0) != c.probes {
-			t.Errorf("%s: probed %v", c.host.Endpoint, probed)
+	probe := func(port int) bool { return port != 20004 }
+	want := map[int]bool{20001: true, 20002: false, 20003: false, 20004: false, 20005: true}
+	free := portFree(shop, published, probe)
+	for port, want := range want {
+		if got := free(port); got != want {
+			t.Errorf("port %d free = %v, want %v", port, got, want)
 		}
 	}
 }
 
-// On a remote engine the block skips ports other containers publish there,
-// without probing this machine: a port held here does not move it.
+// On a remote engine the block skips ports other containers publish there
+// and ports held on this machine, where forwarding answers.
 func TestAssignPortsOnARemoteEngine(t *testing.T) {
 	t.Setenv("WTENV_PORT_RANGE", "30000-30063") // two blocks of 32
 	eng, store := newFake(), tempStore(t)
@@ -55,17 +43,8 @@ func TestAssignPortsOnARemoteEngine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// This machine holds the block's first port: no matter, the engine is
-	// elsewhere. The engine publishes its second for another stack: the
-	// block moves.
-	l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", first[0]))
-	if err != nil {
-		t.Skipf("port %d is busy here: %v", first[0], err)
-	}
-	defer l.Close()
-	if again, err := e.assignPorts(context.Background(), refs); err != nil || !reflect.DeepEqual(again, first) {
-		t.Errorf("a port held on this machine moved a remote stack's block: %v -> %v %v", first, again, err)
-	}
+	// The engine publishes the block's second port for another stack:
+	// the block moves.
 	eng.published[first[1]] = other
 	moved, err := e.assignPorts(context.Background(), refs)
 	if err != nil || moved[0] == first[0] {
@@ -75,6 +54,21 @@ func TestAssignPortsOnARemoteEngine(t *testing.T) {
 	eng.published = map[int]engine.Scope{moved[0]: e.scope(), moved[1]: e.scope()}
 	if kept, err := e.assignPorts(context.Background(), refs); err != nil || !reflect.DeepEqual(kept, moved) {
 		t.Errorf("the stack's own ports moved its block: %v -> %v %v", moved, kept, err)
+	}
+	// A port held on this machine, where it would be forwarded, moves a
+	// fresh block.
+	delete(eng.published, moved[0])
+	delete(eng.published, moved[1])
+	if err := e.releasePorts(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", first[0]))
+	if err != nil {
+		t.Skipf("port %d is busy here: %v", first[0], err)
+	}
+	defer l.Close()
+	if again, err := e.assignPorts(context.Background(), refs); err != nil || again[0] == first[0] {
+		t.Errorf("a port held on this machine stayed in a remote stack's block: %v %v", again, err)
 	}
 }
 
@@ -162,7 +156,7 @@ func TestGCLeavesOtherMachinesStacks(t *testing.T) {
 		{ID: "fresh-run", Project: "live", Worktree: live, Host: "laptop", OneOff: true, Deadline: time.Now(), State: "running"},
 		{ID: "theirs-run", Project: "theirs", Worktree: gone + "/b", Host: "desktop", OneOff: true, Deadline: past, State: "running"},
 	}
-	r, err := gc(ctx, eng, store, machineOf(eng.Host()), GCOptions{})
+	r, err := gc(ctx, eng, slot{}, store, machineOf(eng.Host()), GCOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

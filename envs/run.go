@@ -22,7 +22,7 @@ func (e *Env) RunOneOff(ctx context.Context, opts engine.RunOptions) (int, error
 		opts.Mount = e.Worktree.Root
 	}
 	defer e.watchMemory(ctx)()
-	return e.engine.RunOneOff(ctx, p, e.meta(p), opts)
+	return e.engine().RunOneOff(ctx, p, e.meta(p), opts)
 }
 
 // oneOffProject loads the isolated project for a one-off run of service.

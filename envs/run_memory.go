@@ -37,7 +37,7 @@ func (e *Env) watchMemory(ctx context.Context) (stop func()) {
 			case <-next.C:
 				next.Reset(runSample)
 			}
-			snap, err := e.engine.Snapshot(ctx, engine.Scope{})
+			snap, err := e.engine().Snapshot(ctx, engine.Scope{})
 			if err != nil {
 				continue
 			}

@@ -33,7 +33,9 @@ func (e *Env) sharedEnv() (*Env, error) {
 	}
 	wt := e.Worktree
 	wt.Root, wt.Branch = e.Worktree.CommonDir, ""
-	return &Env{Worktree: wt, Project: identity.SharedName(wt.Repo, wt.Root), engine: e.engine, store: e.store, machine: e.machine}, nil
+	e.curMu.RLock()
+	defer e.curMu.RUnlock()
+	return &Env{Worktree: wt, Project: identity.SharedName(wt.Repo, wt.Root), cur: e.cur, pool: e.pool, member: e.member, store: e.store, machine: e.machine}, nil
 }
 
 // shareUp makes the worktree's isolated project p use the shared services
@@ -74,7 +76,7 @@ func (e *Env) shareUp(ctx context.Context, p *types.Project, cfg compose.Config,
 		}
 		joins = append(joins, func(ctx context.Context) error {
 			for _, n := range nets {
-				if err := e.engine.Join(ctx, srv, n.Network, n.Aliases); err != nil {
+				if err := e.engine().Join(ctx, srv, n.Network, n.Aliases); err != nil {
 					return err
 				}
 			}
@@ -192,7 +194,7 @@ func (e *Env) serve(ctx context.Context, s *Env, service, user string, stateful 
 	if err != nil || !stateful {
 		return id, nil, err
 	}
-	pg := shared.Postgres{Exec: e.engine, Container: id, User: user}
+	pg := shared.Postgres{Exec: e.engine(), Container: id, User: user}
 	templates, err := openServer(ctx, pg, opts.Timeout)
 	if err != nil {
 		return "", nil, err
@@ -239,7 +241,7 @@ func (e *Env) serve(ctx context.Context, s *Env, service, user string, stateful 
 // it to another worktree's idea of its configuration would recreate it
 // under every worktree that uses it.
 func (e *Env) startServer(ctx context.Context, s *Env, service string, opts UpOptions, progress func(string)) (string, error) {
-	if id, ok, err := serverContainer(ctx, e.engine, s.scope(), service); err != nil || ok {
+	if id, ok, err := serverContainer(ctx, e.engine(), s.scope(), service); err != nil || ok {
 		return id, err
 	}
 	sp, err := s.serverProject(ctx, e.Worktree.Root, service)
@@ -257,14 +259,14 @@ func (e *Env) startServer(ctx context.Context, s *Env, service string, opts UpOp
 	progress(fmt.Sprintf("starting %s, shared by the repository's worktrees, as %s", service, s.Project))
 	meta := s.meta(sp)
 	meta.Shared = true
-	if err := e.engine.Up(ctx, sp, meta, engine.UpOptions{Timeout: opts.Timeout, Progress: opts.Progress}); err != nil {
+	if err := e.engine().Up(ctx, sp, meta, engine.UpOptions{Timeout: opts.Timeout, Progress: opts.Progress}); err != nil {
 		_ = s.release(context.WithoutCancel(ctx))
 		return "", fmt.Errorf("shared service %s: %w", service, err)
 	}
 	if err := s.started(ctx); err != nil {
 		return "", err
 	}
-	id, ok, err := serverContainer(ctx, e.engine, s.scope(), service)
+	id, ok, err := serverContainer(ctx, e.engine(), s.scope(), service)
 	if err == nil && !ok {
 		err = fmt.Errorf("shared service %s has no running container after up; see `docker logs` of %s's containers", service, s.Project)
 	}

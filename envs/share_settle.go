@@ -25,14 +25,17 @@ import (
 //
 // A tenant whose up, down or sleep is under way (its lock held by
 // another) counts as running.
-func settle(ctx context.Context, eng Engine, store *state.Store, self string) error {
+//
+// Only the shared stacks on eng's engine (sl) are judged: a pool's other
+// engines hold their own.
+func settle(ctx context.Context, eng Engine, sl slot, store *state.Store, self string) error {
 	f, err := store.Read(ctx)
 	if err != nil {
 		return err
 	}
 	var errs []error
 	for _, name := range slices.Sorted(maps.Keys(f.Projects)) {
-		if f.Projects[name].Shared {
+		if p := f.Projects[name]; p.Shared && sl.has(p) {
 			errs = append(errs, settleOne(ctx, eng, store, name, self))
 		}
 	}

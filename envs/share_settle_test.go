@@ -37,7 +37,7 @@ func TestSettleFollowsTheTenants(t *testing.T) {
 	step := func(name, self string, want ...string) {
 		t.Helper()
 		eng.calls = nil
-		if err := settle(ctx, eng, store, self); err != nil {
+		if err := settle(ctx, eng, slot{}, store, self); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
 		if !reflect.DeepEqual(eng.calls, want) && !(len(want) == 0 && len(eng.calls) == 0) {
@@ -93,7 +93,7 @@ func TestSettleKeepsDropsForAStoppedServer(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if err := settle(ctx, eng, store, "shop-b"); err != nil {
+	if err := settle(ctx, eng, slot{}, store, "shop-b"); err != nil {
 		t.Fatal(err)
 	}
 	f, _ := store.Read(ctx)

@@ -44,7 +44,7 @@ func (e *Env) addShared(st *stack.Stack, snap engine.Snapshot, f *state.File, na
 				continue
 			}
 			svc.State, svc.Health, svc.ExitCode, svc.Container = c.State, c.Health, c.ExitCode, c.Name
-			svc.Ports = portsOf(c.Ports, e.engine.Host())
+			svc.Ports = portsOf(c.Ports, e.engine().Host())
 			svc.Shared.ServerMemoryBytes = c.MemoryBytes
 			svc.MemoryBytes = c.MemoryBytes / int64(max(tenants, 1))
 			for i, p := range svc.Ports {

@@ -34,11 +34,11 @@ func (e *Env) Sleep(ctx context.Context, progress func(string)) (stack.Stack, er
 		return stack.Stack{}, fmt.Errorf("%w: a test run is using %s; put it to sleep once the run has ended", ErrInUse, e.Project)
 	}
 	defer unuse()
-	snap, err := e.engine.Snapshot(ctx, e.scope())
+	snap, err := e.engine().Snapshot(ctx, e.scope())
 	if err != nil {
 		return stack.Stack{}, fmt.Errorf("status of %s: %w", e.Project, err)
 	}
-	st := stackOf(snap, e.scope(), e.engine.Host(), nil)
+	st := stackOf(snap, e.scope(), e.engine().Host(), nil)
 	if st.State != stack.StateAbsent {
 		// The intent is recorded before anything stops: a process killed
 		// half way leaves a stack the next call recognises as going to
@@ -57,14 +57,14 @@ func (e *Env) Sleep(ctx context.Context, progress func(string)) (stack.Stack, er
 			return stack.Stack{}, err
 		}
 		progress("putting " + e.Project + " to sleep")
-		if _, err := e.engine.Stop(ctx, e.scope()); err != nil {
+		if _, err := e.engine().Stop(ctx, e.scope()); err != nil {
 			return stack.Stack{}, fmt.Errorf("putting %s to sleep: %w; run `wtenv sleep` again", e.Project, err)
 		}
 		if err := e.slept(ctx, e.Project); err != nil {
 			return stack.Stack{}, err
 		}
 		// A shared server whose worktrees all sleep now sleeps too.
-		if err := settle(ctx, e.engine, e.store, e.Project); err != nil {
+		if err := settle(ctx, e.engine(), e.slot(), e.store, e.Project); err != nil {
 			return stack.Stack{}, err
 		}
 	}

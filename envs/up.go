@@ -30,6 +30,13 @@ func (e *Env) Up(ctx context.Context, opts UpOptions) (stack.Stack, error) {
 		return stack.Stack{}, err
 	}
 	defer unlock()
+	progress := opts.Progress
+	if progress == nil {
+		progress = func(string) {}
+	}
+	if err := e.placeFor(ctx, progress); err != nil {
+		return stack.Stack{}, err
+	}
 	p, cfg, isolated, err := e.load(ctx)
 	if err != nil {
 		return stack.Stack{}, err
@@ -41,10 +48,6 @@ func (e *Env) Up(ctx context.Context, opts UpOptions) (stack.Stack, error) {
 		if s, ok := p.DisabledServices[name]; ok && !compose.Starts(s) {
 			return stack.Stack{}, fmt.Errorf("%w: service %q is scaled to zero (deploy.replicas or scale is 0), so up starts no container for it; set it to 1 to run it", ErrInvalidArguments, name)
 		}
-	}
-	progress := opts.Progress
-	if progress == nil {
-		progress = func(string) {}
 	}
 	asleep, since, err := e.wasAsleep(ctx)
 	if err != nil {
@@ -62,7 +65,7 @@ func (e *Env) Up(ctx context.Context, opts UpOptions) (stack.Stack, error) {
 	if len(evicted) > 0 {
 		// A shared server whose worktrees were all put to sleep sleeps
 		// too; this stack, under way, keeps its own running.
-		if err := settle(ctx, e.engine, e.store, ""); err != nil {
+		if err := settle(ctx, e.engine(), e.slot(), e.store, ""); err != nil {
 			progress("shared services: " + err.Error())
 		}
 	}
@@ -85,7 +88,7 @@ func (e *Env) Up(ctx context.Context, opts UpOptions) (stack.Stack, error) {
 		st.Warnings = append(slices.Clone(isolated.Warnings), st.Warnings...)
 		return st, err
 	}
-	if err := e.engine.Up(ctx, p, e.meta(p), engine.UpOptions{
+	if err := e.engine().Up(ctx, p, e.meta(p), engine.UpOptions{
 		Services:    services,
 		Build:       opts.Build,
 		Timeout:     opts.Timeout,
@@ -133,6 +136,9 @@ func (e *Env) load(ctx context.Context) (*types.Project, compose.Config, compose
 		return nil, cfg, compose.Result{}, err
 	}
 	unnameShared(p, cfg)
+	if !e.engine().Host().Local {
+		bindAll(p)
+	}
 	res, err := compose.Isolate(p, e.Project, hostPorts, e.Worktree.Root)
 	return p, cfg, res, err
 }
@@ -191,12 +197,20 @@ func (e *Env) status(ctx context.Context, p *types.Project, shared []string) (st
 		shared = nil
 	}
 	// One snapshot gives both this stack and the budget's view of all.
-	snap, err := e.engine.Snapshot(ctx, e.scope())
+	eng := e.engine()
+	snap, err := eng.Snapshot(ctx, e.scope())
+	if err != nil && e.pool != nil && down(err) {
+		// Its engine does not answer: what it holds there is unknown,
+		// not gone.
+		return stack.Stack{Project: e.Project, Worktree: e.Worktree.Root, Branch: e.Worktree.Branch,
+			State: stack.StateUnreachable, Engine: e.EngineRef(), Services: []stack.Service{},
+			Warnings: []string{err.Error()}}, nil
+	}
 	if err != nil {
 		return stack.Stack{}, fmt.Errorf("status of %s: %w", e.Project, err)
 	}
-	st := stackOf(snap, e.scope(), e.engine.Host(), expected)
-	st.Worktree, st.Branch = e.Worktree.Root, e.Worktree.Branch
+	st := stackOf(snap, e.scope(), eng.Host(), expected)
+	st.Worktree, st.Branch, st.Engine = e.Worktree.Root, e.Worktree.Branch, e.EngineRef()
 	f, err := e.observe(ctx, st.MemoryBytes)
 	if err != nil {
 		return st, err
@@ -207,7 +221,7 @@ func (e *Env) status(ctx context.Context, p *types.Project, shared []string) (st
 		st.Warnings = []string{note}
 	}
 	e.addShared(&st, snap, f, shared)
-	st.Budget, err = budgetSummary(ctx, e.engine, e.store, f, snap)
+	st.Budget, err = budgetSummary(ctx, eng, e.slot(), e.store, f, snap)
 	return st, err
 }
 
@@ -219,7 +233,7 @@ func (e *Env) Down(ctx context.Context, purge bool) (stack.Down, error) {
 		return stack.Down{}, err
 	}
 	defer unlock()
-	r, err := e.engine.Down(ctx, e.scope(), purge)
+	r, err := e.engine().Down(ctx, e.scope(), purge)
 	out := stack.Down{Project: e.Project, Removed: stack.Removed{Containers: r.Containers, Networks: r.Networks, Volumes: r.Volumes, Images: r.Images}}
 	if err != nil {
 		return out, err
@@ -240,7 +254,7 @@ func (e *Env) Down(ctx context.Context, purge bool) (stack.Down, error) {
 	}
 	// The shared services it used: its databases go with a purge, and a
 	// server no worktree's stack uses goes.
-	return out, settle(ctx, e.engine, e.store, e.Project)
+	return out, settle(ctx, e.engine(), e.slot(), e.store, e.Project)
 }
 
 // Logs returns the last tail lines of every service, or of one, in the
@@ -257,7 +271,7 @@ func (e *Env) Logs(ctx context.Context, service string, tail int) (stack.Logs, e
 		}
 	}
 	var err error
-	out.Text, err = e.engine.Logs(ctx, e.scope(), service, tail)
+	out.Text, err = e.engine().Logs(ctx, e.scope(), service, tail)
 	return out, err
 }
 

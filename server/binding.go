@@ -34,6 +34,9 @@ type binding struct {
 	source string // how dir was chosen, for logs
 	env    *envs.Env
 	logger *slog.Logger
+	// unforward stops forwarding the env's ports (a stack on a remote
+	// engine answers on 127.0.0.1 while the server runs).
+	unforward context.CancelFunc
 }
 
 func newBinding(flagDir string, logger *slog.Logger) *binding {
@@ -75,6 +78,7 @@ func (b *binding) Env(ctx context.Context, req mcp.CallToolRequest) (*envs.Env, 
 			return b.env, nil
 		}
 		b.logger.Info("branch changed", "from", b.env.Worktree.Branch, "to", wt.Branch)
+		b.unforward()
 		b.env.Close()
 		b.env = nil
 	}
@@ -91,6 +95,9 @@ func (b *binding) Env(ctx context.Context, req mcp.CallToolRequest) (*envs.Env, 
 	}
 	b.logger.Info("bound", "worktree", env.Worktree.Root, "branch", env.Worktree.Branch, "project", env.Project)
 	b.env = env
+	fctx, cancel := context.WithCancel(context.Background())
+	b.unforward = cancel
+	go env.Forward(fctx, func(format string, args ...any) { b.logger.Info(fmt.Sprintf(format, args...)) })
 	return env, nil
 }
 
@@ -119,6 +126,7 @@ func (b *binding) Close() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.env != nil {
+		b.unforward()
 		b.env.Close()
 	}
 }

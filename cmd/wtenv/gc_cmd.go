@@ -34,6 +34,9 @@ func printGC(w io.Writer, r stack.GC) {
 	if r.DryRun {
 		verb = "would remove"
 	}
+	for _, u := range r.Unreachable {
+		fmt.Fprintf(w, "engine %s; its stacks were not judged\n", u)
+	}
 	if len(r.Stacks)+len(r.OneOffs)+len(r.Forgotten)+len(r.Skipped) == 0 {
 		fmt.Fprintln(w, "nothing to collect: every stack's worktree is live and no test container outlived its timeout")
 		return

@@ -149,7 +149,7 @@ var logsCmd = command{
 
 var lsCmd = command{
 	name:    "ls",
-	summary: "list every wtenv stack on this engine (any worktree)",
+	summary: "list every wtenv stack on this engine, or on every engine of the pool (any worktree)",
 	setup: func(fs *flag.FlagSet, g *globals) func(context.Context, []string) error {
 		fs.BoolVar(&g.json, "json", false, "print the List as JSON")
 		return func(ctx context.Context, args []string) error {
@@ -164,12 +164,19 @@ var lsCmd = command{
 
 func printStack(w io.Writer, st stack.Stack) {
 	fmt.Fprintf(w, "%s  %s  (branch %s, %s)\n", st.Project, st.State, st.Branch, st.Worktree)
+	if st.Engine.Name != "" && (st.Engine.Name != "default" || st.State == stack.StateUnreachable) {
+		fmt.Fprintf(w, "engine: %s (%s)\n", st.Engine.Name, st.Engine.Host)
+	}
 	for _, warn := range st.Warnings {
 		fmt.Fprintf(w, "note: %s\n", warn)
 	}
 	printAdmission(w, st.Admission)
 	if st.State == stack.StateAsleep {
 		fmt.Fprintln(w, "asleep: containers, data, names and ports kept, no memory held; `wtenv up` or a test run wakes it")
+	}
+	if st.State == stack.StateUnreachable {
+		fmt.Fprintf(w, "its engine %s does not answer: what the stack holds there is unknown, not gone; start that engine, then run `wtenv status` again\n", st.Engine.Name)
+		return
 	}
 	if len(st.Services) == 0 {
 		fmt.Fprintln(w, "no containers; run `wtenv up`")
@@ -208,11 +215,26 @@ func printList(w io.Writer, l stack.List) {
 		fmt.Fprintln(w, "no wtenv stacks on this engine")
 	} else {
 		tw := tabwriter.NewWriter(w, 0, 2, 2, ' ', 0)
-		fmt.Fprintln(tw, "PROJECT\tSTATE\tMEMORY\tBRANCH\tWORKTREE")
+		pooled := len(l.Engines) > 0
+		if pooled {
+			fmt.Fprintln(tw, "PROJECT\tENGINE\tSTATE\tMEMORY\tBRANCH\tWORKTREE")
+		} else {
+			fmt.Fprintln(tw, "PROJECT\tSTATE\tMEMORY\tBRANCH\tWORKTREE")
+		}
 		for _, s := range l.Stacks {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.Project, s.State, units.BytesSize(float64(s.MemoryBytes)), s.Branch, s.Worktree)
+			if pooled {
+				fmt.Fprintf(tw, "%s\t%s\t", s.Project, s.Engine)
+			} else {
+				fmt.Fprintf(tw, "%s\t", s.Project)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", s.State, units.BytesSize(float64(s.MemoryBytes)), s.Branch, s.Worktree)
 		}
 		tw.Flush()
+	}
+	for _, e := range l.Engines {
+		if !e.Reachable {
+			fmt.Fprintf(w, "engine %s does not answer: %s\n", e.Name, e.Error)
+		}
 	}
 	printBudget(w, l.Budget)
 }

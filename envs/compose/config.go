@@ -57,6 +57,9 @@ type Config struct {
 	// Share names services that run once for all worktrees of the
 	// repository, each worktree's data kept apart inside them.
 	Share []Shared `yaml:"share"`
+	// Engine pins the worktree's stacks to one engine of the pool, by its
+	// name in the engines file; empty: placed by free memory.
+	Engine string `yaml:"engine"`
 }
 
 // IdleAfter is wtenv.yaml's idle_after: a duration, or 0 for never.

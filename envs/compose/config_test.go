@@ -90,7 +90,7 @@ func TestLoadConfigErrors(t *testing.T) {
 		{
 			name: "unknown top-level key",
 			yaml: "compose: [a.yaml]\nprofile: [x]\n",
-			want: []string{"wtenv.yaml:2: unknown key \"profile\"", "compose, host_network, idle_after, memory, profiles, share, tests"},
+			want: []string{"wtenv.yaml:2: unknown key \"profile\"", "compose, engine, host_network, idle_after, memory, profiles, share, tests"},
 		},
 		{
 			name: "bad share entry",

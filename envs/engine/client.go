@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 
 	"github.com/moby/moby/client"
@@ -47,26 +48,48 @@ type Docker struct {
 func New(ctx context.Context) (*Docker, error) {
 	opts := []client.Opt{client.FromEnv}
 	if os.Getenv("DOCKER_HOST") == "" {
-		host, tlsDir, err := contextEndpoint()
+		ctxOpts, err := contextOpts(envContext())
 		if err != nil {
 			return nil, err
 		}
-		if host != "" {
-			opts = append(opts, client.WithHost(host))
-		}
-		if tlsDir != "" {
-			opts = append(opts, client.WithTLSClientConfig(
-				filepath.Join(tlsDir, "ca.pem"), filepath.Join(tlsDir, "cert.pem"), filepath.Join(tlsDir, "key.pem")))
-		}
+		opts = append(opts, ctxOpts...)
 	}
+	return open(ctx, opts, "point DOCKER_HOST at a running engine")
+}
+
+// Dial connects to the engine at host, an address (unix://, tcp://,
+// npipe://) or the name of a Docker context, and checks that it answers:
+// an engine of the pool. TCP uses TLS when DOCKER_CERT_PATH names the
+// certificates, as Docker's own settings do.
+func Dial(ctx context.Context, host string) (*Docker, error) {
+	opts := []client.Opt{client.WithAPIVersionFromEnv()}
+	if strings.Contains(host, "://") {
+		opts = append(opts, client.WithHost(host))
+		if os.Getenv("DOCKER_CERT_PATH") != "" && strings.HasPrefix(host, "tcp://") {
+			opts = append(opts, client.WithTLSClientConfigFromEnv())
+		}
+	} else {
+		ctxOpts, err := contextOpts(host)
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, ctxOpts...)
+	}
+	return open(ctx, opts, "start it or fix its entry in the engines file")
+}
+
+func open(ctx context.Context, opts []client.Opt, fix string) (*Docker, error) {
 	api, err := client.New(opts...)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w; set DOCKER_HOST to a running engine", ErrUnreachable, err)
+		return nil, fmt.Errorf("%w: %w; %s", ErrUnreachable, err, fix)
 	}
 	e := &Docker{api: api, host: HostOf(api.DaemonHost())}
 	if _, err := api.Ping(ctx, client.PingOptions{NegotiateAPIVersion: true}); err != nil {
 		api.Close()
-		return nil, fmt.Errorf("%w at %s: %w; start it (on Linux: `sudo systemctl start docker` or `sudo dockerd &`; elsewhere start Docker Desktop), or point DOCKER_HOST at a running engine", ErrUnreachable, e.host.Endpoint, err)
+		if e.host.Local {
+			fix = "start it (on Linux: `sudo systemctl start docker` or `sudo dockerd &`; elsewhere start Docker Desktop), or " + fix
+		}
+		return nil, fmt.Errorf("%w at %s: %w; %s", ErrUnreachable, e.host.Endpoint, err, fix)
 	}
 	return e, nil
 }
@@ -77,31 +100,64 @@ func (e *Docker) Close() error { return e.api.Close() }
 // Host tells where the engine runs.
 func (e *Docker) Host() Host { return e.host }
 
-// contextEndpoint returns the engine address of DOCKER_CONTEXT, or of the
-// docker CLI's current context, and the folder of its TLS files when it has
-// them; "" for the default context. It reads the CLI's context store
-// directly: contexts/meta/<sha256 of the name>/meta.json and
-// contexts/tls/<same>/docker/{ca,cert,key}.pem in the CLI config dir.
-func contextEndpoint() (host, tlsDir string, err error) {
-	name := os.Getenv("DOCKER_CONTEXT")
-	dir := os.Getenv("DOCKER_CONFIG")
+// contextOpts are the client options of the Docker context name: its
+// engine address and, when it has them, its TLS files; none for the
+// default context.
+func contextOpts(name string) ([]client.Opt, error) {
+	host, tlsDir, err := contextEndpoint(name)
+	if err != nil {
+		return nil, err
+	}
+	var opts []client.Opt
+	if host != "" {
+		opts = append(opts, client.WithHost(host))
+	}
+	if tlsDir != "" {
+		opts = append(opts, client.WithTLSClientConfig(
+			filepath.Join(tlsDir, "ca.pem"), filepath.Join(tlsDir, "cert.pem"), filepath.Join(tlsDir, "key.pem")))
+	}
+	return opts, nil
+}
+
+// configDir is the docker CLI's config folder.
+func configDir() string {
+	if dir := os.Getenv("DOCKER_CONFIG"); dir != "" {
+		return dir
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(home, ".docker")
+}
+
+// envContext is the Docker context Docker's settings name: DOCKER_CONTEXT,
+// else the CLI's current context ("" for none).
+func envContext() string {
+	if name := os.Getenv("DOCKER_CONTEXT"); name != "" {
+		return name
+	}
+	dir := configDir()
 	if dir == "" {
-		home, err := os.UserHomeDir()
-		if err != nil {
-			return "", "", nil
-		}
-		dir = filepath.Join(home, ".docker")
+		return ""
 	}
-	if name == "" {
-		var cfg struct {
-			CurrentContext string `json:"currentContext"`
-		}
-		if b, err := os.ReadFile(filepath.Join(dir, "config.json")); err == nil {
-			_ = json.Unmarshal(b, &cfg)
-		}
-		name = cfg.CurrentContext
+	var cfg struct {
+		CurrentContext string `json:"currentContext"`
 	}
-	if name == "" || name == "default" {
+	if b, err := os.ReadFile(filepath.Join(dir, "config.json")); err == nil {
+		_ = json.Unmarshal(b, &cfg)
+	}
+	return cfg.CurrentContext
+}
+
+// contextEndpoint returns the engine address of the Docker context name
+// and the folder of its TLS files when it has them; "" for the default
+// context. It reads the CLI's context store directly:
+// contexts/meta/<sha256 of the name>/meta.json and
+// contexts/tls/<same>/docker/{ca,cert,key}.pem in the CLI config dir.
+func contextEndpoint(name string) (host, tlsDir string, err error) {
+	dir := configDir()
+	if name == "" || name == "default" || dir == "" {
 		return "", "", nil
 	}
 	sum := sha256.Sum256([]byte(name))
@@ -109,7 +165,7 @@ func contextEndpoint() (host, tlsDir string, err error) {
 	path := filepath.Join(dir, "contexts", "meta", id, "meta.json")
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return "", "", fmt.Errorf("%w: docker context %q not found (%w); run `docker context ls`, or unset DOCKER_CONTEXT", ErrUnreachable, name, err)
+		return "", "", fmt.Errorf("%w: docker context %q not found (%w); run `docker context ls`, or name another", ErrUnreachable, name, err)
 	}
 	var meta struct {
 		Endpoints map[string]struct {

@@ -18,14 +18,25 @@ const (
 	StateRunning = "running" // every service that up starts is running
 	StateStopped = "stopped" // containers exist, none runs
 	StateAsleep  = "asleep"  // put to sleep: containers, data, names and ports kept, none runs, no memory held
+	// StateUnreachable: the stack lives on an engine of the pool that
+	// does not answer; what it holds there is unknown, not gone.
+	StateUnreachable = "unreachable"
 )
+
+// EngineRef names the engine a stack lives on: its name in the engines
+// file ("default" without one) and its address.
+type EngineRef struct {
+	Name string `json:"name" jsonschema:"the engine's name in the engines file, default without one"`
+	Host string `json:"host" jsonschema:"the engine's address"`
+}
 
 // Stack is one worktree's compose stack as the engine sees it.
 type Stack struct {
 	Project     string    `json:"project" jsonschema:"compose project name derived from repository, branch and worktree path"`
 	Worktree    string    `json:"worktree" jsonschema:"absolute root of the worktree this stack belongs to"`
 	Branch      string    `json:"branch" jsonschema:"branch of the worktree as git spells it"`
-	State       string    `json:"state" jsonschema:"absent, partial, running, stopped or asleep"`
+	State       string    `json:"state" jsonschema:"absent, partial, running, stopped, asleep, or unreachable (its engine does not answer)"`
+	Engine      EngineRef `json:"engine" jsonschema:"the engine the stack lives on, or will be placed on"`
 	Services    []Service `json:"services" jsonschema:"one entry per service container"`
 	MemoryBytes int64     `json:"memory_bytes" jsonschema:"measured memory of all the stack's containers"`
 	// SharedMemoryBytes is the stack's share of the shared services it
@@ -118,6 +129,34 @@ type Removed struct {
 type List struct {
 	Stacks []Summary `json:"stacks"`
 	Budget Budget    `json:"budget"`
+	// Engines is set with an engines file: each engine of the pool with
+	// its own budget; Budget is then their sum over those that answer.
+	Engines []EngineStatus `json:"engines,omitempty"`
+}
+
+// Engines is the pool of engines wtenv places stacks on (wtenv engines).
+type Engines struct {
+	// File is the engines file; empty without one (the pool is then the
+	// engine Docker's settings name).
+	File    string         `json:"file,omitempty"`
+	Engines []EngineStatus `json:"engines"`
+}
+
+// EngineStatus is one engine of the pool: whether it answers, its budget
+// and what it holds.
+type EngineStatus struct {
+	Name      string `json:"name"`
+	Host      string `json:"host"`
+	Reachable bool   `json:"reachable"`
+	Error     string `json:"error,omitempty"`
+	// Local says the engine runs on this machine (or in its Docker VM).
+	Local  bool   `json:"local"`
+	Budget Budget `json:"budget"`
+	// Stacks counts every wtenv stack on it, Mine those of this
+	// machine's worktrees.
+	Stacks      int   `json:"stacks"`
+	Mine        int   `json:"this_machine_stacks"`
+	MemoryBytes int64 `json:"memory_bytes"`
 }
 
 // Summary is one stack in a List.
@@ -127,6 +166,9 @@ type Summary struct {
 	Branch      string `json:"branch"`
 	State       string `json:"state"`
 	MemoryBytes int64  `json:"memory_bytes"`
+	// Engine names the engine of the pool the stack runs on (set with an
+	// engines file).
+	Engine string `json:"engine,omitempty"`
 }
 
 // Logs is the last lines of a stack's services.
@@ -147,6 +189,9 @@ type GC struct {
 	OneOffs   []GCOneOff `json:"one_offs"`
 	Forgotten []string   `json:"forgotten"`
 	Skipped   []GCStack  `json:"skipped,omitempty"` // orphaned, but a wtenv process is working on it now
+	// Unreachable names the engines of the pool that did not answer, so
+	// gc judged nothing there.
+	Unreachable []string `json:"unreachable,omitempty"`
 }
 
 // GCStack is a stack gc collected, and why.

@@ -35,11 +35,15 @@ type PortBlock struct {
 
 // Project is what the state file remembers about one compose project.
 type Project struct {
-	Worktree   string     `json:"worktree"`
-	Branch     string     `json:"branch,omitempty"`
-	Ports      *PortBlock `json:"ports,omitempty"`
-	PeakMemory int64      `json:"peak_memory_bytes,omitempty"` // used by the memory budget
-	Reserved   int64      `json:"reserved_bytes,omitempty"`    // used by the memory budget
+	Worktree string     `json:"worktree"`
+	Branch   string     `json:"branch,omitempty"`
+	Ports    *PortBlock `json:"ports,omitempty"`
+	// Engine is the engine of the pool the stack was placed on, by name:
+	// it stays there (its volumes live there) until down --purge. Empty
+	// without an engines file.
+	Engine     string `json:"engine,omitempty"`
+	PeakMemory int64  `json:"peak_memory_bytes,omitempty"` // used by the memory budget
+	Reserved   int64  `json:"reserved_bytes,omitempty"`    // used by the memory budget
 	// Starting is set from admission until the up that was admitted
 	// returns: while it is set, the reservation counts even though no
 	// container exists yet.
