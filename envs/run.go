@@ -18,7 +18,24 @@ func (e *Env) RunOneOff(ctx context.Context, opts engine.RunOptions) (int, error
 	if err != nil {
 		return -1, err
 	}
-	if opts.Mount == "" {
+	if !e.Local() {
+		// The engine cannot see this machine's files: the worktree and
+		// the folders bound from it are copies, refreshed now.
+		ms, err := e.mirrorMounts(ctx, p)
+		if err != nil {
+			return -1, err
+		}
+		if opts.Mount == "" {
+			m, err := e.mountMirror(p, opts.Service)
+			if err != nil {
+				return -1, err
+			}
+			ms = append(ms, m)
+		}
+		if err := e.refresh(ctx, p, ms, opts.Progress); err != nil {
+			return -1, err
+		}
+	} else if opts.Mount == "" {
 		opts.Mount = e.Worktree.Root
 	}
 	defer e.watchMemory(ctx)()

@@ -88,6 +88,14 @@ func (e *Env) Up(ctx context.Context, opts UpOptions) (stack.Stack, error) {
 		st.Warnings = append(slices.Clone(isolated.Warnings), st.Warnings...)
 		return st, err
 	}
+	ms, err := e.mirrorMounts(ctx, p)
+	if err == nil {
+		err = e.refresh(ctx, p, ms, progress)
+	}
+	if err != nil {
+		_ = e.release(context.WithoutCancel(ctx))
+		return stack.Stack{}, err
+	}
 	if err := e.engine().Up(ctx, p, e.meta(p), engine.UpOptions{
 		Services:    services,
 		Build:       opts.Build,
@@ -239,6 +247,7 @@ func (e *Env) Down(ctx context.Context, purge bool) (stack.Down, error) {
 		return out, err
 	}
 	if purge {
+		e.forgetMirrors()
 		err = e.releasePorts(ctx)
 	} else {
 		err = e.store.Update(ctx, func(f *state.File) error {

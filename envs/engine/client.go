@@ -63,6 +63,9 @@ func New(ctx context.Context) (*Docker, error) {
 // certificates, as Docker's own settings do.
 func Dial(ctx context.Context, host string) (*Docker, error) {
 	opts := []client.Opt{client.WithAPIVersionFromEnv()}
+	if strings.HasPrefix(host, "ssh://") {
+		return nil, fmt.Errorf("%w: %s: ssh:// engines are not supported yet; give the engine a tcp:// address with TLS (DOCKER_CERT_PATH), or a Docker context that uses one", ErrUnreachable, host)
+	}
 	if strings.Contains(host, "://") {
 		opts = append(opts, client.WithHost(host))
 		if os.Getenv("DOCKER_CERT_PATH") != "" && strings.HasPrefix(host, "tcp://") {

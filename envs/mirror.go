@@ -1,0 +1,248 @@
+package envs
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/wtenv/wtenv/envs/engine"
+	"github.com/wtenv/wtenv/envs/filesync"
+)
+
+// On an engine that cannot see this machine's files (a remote one), bind
+// mounts of folders inside the worktree become volumes on that engine
+// holding a copy, refreshed with what changed before each up and test
+// run, so the stack runs the code on this machine.
+
+// mirror is one folder of the worktree copied into a volume.
+type mirror struct {
+	dir string // absolute folder on this machine
+	key string // the volume's key in the project
+}
+
+// mirrorKey is the project volume key of the copy of folder rel.
+func mirrorKey(rel string) string {
+	sum := sha256.Sum256([]byte(filepath.ToSlash(rel)))
+	return "wtenv-src-" + hex.EncodeToString(sum[:4])
+}
+
+// mirrorMounts rewrites, on a remote engine, every bind mount in p's
+// services (those up starts and the others) whose source is inside the
+// worktree into a volume of the project holding a copy, and returns the
+// copies to make. On a local engine it changes nothing.
+func (e *Env) mirrorMounts(ctx context.Context, p *types.Project) ([]mirror, error) {
+	if e.Local() {
+		return nil, nil
+	}
+	seen := map[string]bool{}
+	var out []mirror
+	rewrite := func(s types.ServiceConfig) types.ServiceConfig {
+		vols := append([]types.ServiceVolumeConfig(nil), s.Volumes...)
+		for i, v := range vols {
+			if v.Type != types.VolumeTypeBind {
+				continue
+			}
+			rel, err := filepath.Rel(e.Worktree.Root, v.Source)
+			if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+				continue // outside the worktree: left as written
+			}
+			m := mirror{dir: v.Source, key: mirrorKey(rel)}
+			vols[i] = types.ServiceVolumeConfig{Type: types.VolumeTypeVolume, Source: m.key, Target: v.Target, ReadOnly: v.ReadOnly, Volume: &types.ServiceVolumeVolume{NoCopy: true}}
+			if !seen[m.key] {
+				seen[m.key] = true
+				out = append(out, m)
+			}
+		}
+		s.Volumes = vols
+		return s
+	}
+	for name, s := range p.Services {
+		p.Services[name] = rewrite(s)
+	}
+	for name, s := range p.DisabledServices {
+		p.DisabledServices[name] = rewrite(s)
+	}
+	if p.Volumes == nil {
+		p.Volumes = types.Volumes{}
+	}
+	for _, m := range out {
+		gen, err := e.mirrorGen(m.key)
+		if err != nil {
+			return nil, err
+		}
+		p.Volumes[m.key] = types.VolumeConfig{Name: mirrorVolume(e.Project, m.key, gen)}
+	}
+	return out, nil
+}
+
+// mountMirror mounts a copy of the worktree at service's working
+// directory, as a one-off test run has the worktree bound there.
+func (e *Env) mountMirror(p *types.Project, service string) (mirror, error) {
+	m := mirror{dir: e.Worktree.Root, key: mirrorKey(".")}
+	gen, err := e.mirrorGen(m.key)
+	if err != nil {
+		return m, err
+	}
+	add := func(s types.ServiceConfig) types.ServiceConfig {
+		for _, v := range s.Volumes {
+			if v.Target == s.WorkingDir {
+				return s
+			}
+		}
+		s.Volumes = append(s.Volumes, types.ServiceVolumeConfig{Type: types.VolumeTypeVolume, Source: m.key, Target: s.WorkingDir, Volume: &types.ServiceVolumeVolume{NoCopy: true}})
+		return s
+	}
+	if s, ok := p.Services[service]; ok {
+		p.Services[service] = add(s)
+	} else if s, ok := p.DisabledServices[service]; ok {
+		p.DisabledServices[service] = add(s)
+	}
+	if p.Volumes == nil {
+		p.Volumes = types.Volumes{}
+	}
+	p.Volumes[m.key] = types.VolumeConfig{Name: mirrorVolume(e.Project, m.key, gen)}
+	return m, nil
+}
+
+func mirrorVolume(project, key string, gen int) string {
+	return fmt.Sprintf("%s_%s-%d", project, key, gen)
+}
+
+// mirrorRecord is what this machine remembers of a copy: the volume's
+// generation and creation time, and the files it holds.
+type mirrorRecord struct {
+	Gen     int               `json:"gen"`
+	Created string            `json:"created"`
+	Files   filesync.Manifest `json:"files"`
+}
+
+func (e *Env) mirrorPath(key string) string {
+	return filepath.Join(filepath.Dir(e.store.Path()), "mirrors", e.Project+"-"+key+".json")
+}
+
+func (e *Env) mirrorRecord(key string) (mirrorRecord, error) {
+	var r mirrorRecord
+	b, err := os.ReadFile(e.mirrorPath(key))
+	if errors.Is(err, fs.ErrNotExist) {
+		return r, nil
+	}
+	if err != nil {
+		return r, err
+	}
+	if json.Unmarshal(b, &r) != nil {
+		return mirrorRecord{}, nil // unreadable: copy everything again
+	}
+	return r, nil
+}
+
+func (e *Env) mirrorGen(key string) (int, error) {
+	r, err := e.mirrorRecord(key)
+	return r.Gen, err
+}
+
+// refresh brings each copy up to date with its folder: only what changed
+// since the last copy is sent. A file gone from the folder, or a volume
+// made again by someone else, makes a fresh volume (the next generation)
+// filled whole, since a volume cannot lose files through the API; the
+// stack's containers then follow the new volume.
+func (e *Env) refresh(ctx context.Context, p *types.Project, ms []mirror, progress func(string)) error {
+	eng, ok := e.engine().(filler)
+	if !ok || len(ms) == 0 {
+		return nil
+	}
+	if progress == nil {
+		progress = func(string) {}
+	}
+	meta := e.meta(p)
+	for _, m := range ms {
+		start := time.Now()
+		r, err := e.mirrorRecord(m.key)
+		if err != nil {
+			return err
+		}
+		cur, err := filesync.Walk(m.dir)
+		if err != nil {
+			return fmt.Errorf("copying %s to engine %s: %w", m.dir, e.slot().name, err)
+		}
+		vol := mirrorVolume(e.Project, m.key, r.Gen)
+		created, err := eng.VolumeCreated(ctx, vol)
+		if err != nil {
+			return err
+		}
+		changed, gone := filesync.Diff(r.Files, cur)
+		fresh := created == "" || created != r.Created || len(gone) > 0
+		if fresh {
+			if created != "" {
+				r.Gen++ // a volume that cannot be trusted or lose files: a new one
+			}
+			changed, _ = filesync.Diff(nil, cur)
+		}
+		if len(changed) == 0 {
+			continue
+		}
+		vol = mirrorVolume(e.Project, m.key, r.Gen)
+		pr, pw := io.Pipe()
+		go func() { pw.CloseWithError(filesync.Tar(pw, m.dir, cur, changed)) }()
+		created, err = eng.Fill(ctx, engine.FillOptions{Meta: meta, Volume: vol, Key: m.key, Tar: pr})
+		pr.Close()
+		if err != nil {
+			return fmt.Errorf("copying %s to engine %s: %w", m.dir, e.slot().name, err)
+		}
+		p.Volumes[m.key] = types.VolumeConfig{Name: vol}
+		progress(fmt.Sprintf("copied %d file(s) of %s to engine %s in %.2fs", len(changed), m.dir, e.slot().name, time.Since(start).Seconds()))
+		rec := mirrorRecord{Gen: r.Gen, Created: created, Files: cur}
+		if err := writeJSON(e.mirrorPath(m.key), rec); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// filler is what refresh needs of the engine; the Docker engine has it.
+type filler interface {
+	Fill(ctx context.Context, o engine.FillOptions) (string, error)
+	VolumeCreated(ctx context.Context, name string) (string, error)
+}
+
+// writeJSON writes v to path atomically.
+func writeJSON(path string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), ".mirror-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
+}
+
+// forgetMirrors drops what this machine remembers of the project's copies
+// (down --purge removed their volumes).
+func (e *Env) forgetMirrors() {
+	paths, _ := filepath.Glob(filepath.Join(filepath.Dir(e.store.Path()), "mirrors", e.Project+"-wtenv-src-*.json"))
+	for _, p := range paths {
+		os.Remove(p)
+	}
+}
