@@ -246,3 +246,19 @@ func (e *Env) forgetMirrors() {
 		os.Remove(p)
 	}
 }
+
+// Refresh brings the copy of the worktree that test runs mount on a remote
+// engine up to date, as a test run does before it starts, and returns how
+// many files it sent; on a local engine it does nothing.
+func (e *Env) Refresh(ctx context.Context) (int, error) {
+	if e.Local() {
+		return 0, nil
+	}
+	p := &types.Project{Name: e.Project, WorkingDir: e.Worktree.Root, Volumes: types.Volumes{}}
+	m := mirror{dir: e.Worktree.Root, key: mirrorKey(".")}
+	sent := 0
+	err := e.refresh(ctx, p, []mirror{m}, func(s string) {
+		fmt.Sscanf(s, "copied %d file(s)", &sent)
+	})
+	return sent, err
+}
