@@ -148,8 +148,12 @@ func BenchmarkPoolDirectGet(b *testing.B) {
 func kvOnRemote(b *testing.B, forward bool) (int, string) {
 	b.Helper()
 	e := remote(b)
-	e.LoadImages(b, enginetest.KVImage(b))
-	root := enginetest.ImageWorktrees(b)[0]
+	kv := enginetest.KVImage(b)
+	e.LoadImages(b, kv)
+	enginetest.Isolate(b)
+	compose := strings.ReplaceAll(enginetest.FixtureCompose, "    build: ./kv\n", "    image: "+kv+"\n    pull_policy: never\n")
+	root := enginetest.Repo(b, "kv", map[string][]byte{"compose.yaml": []byte(compose)})
+	enginetest.Cleanup(b, root)
 	ctx, cancel := context.WithCancel(context.Background())
 	b.Cleanup(cancel)
 	env, err := envs.Open(ctx, root)
@@ -203,8 +207,9 @@ func ok(u string) bool {
 // /src, never started, that docker cp writes into.
 func peerContainer(b *testing.B, e *enginetest.SecondEngine) string {
 	b.Helper()
-	e.LoadImages(b, enginetest.KVImage(b))
-	out := docker(b, e, "create", "-v", "/src", enginetest.KVImage(b))
+	kv := enginetest.KVImage(b)
+	e.LoadImages(b, kv)
+	out := docker(b, e, "create", "-v", "/src", kv)
 	id := strings.TrimSpace(out)
 	b.Cleanup(func() { exec.Command("docker", "-H", e.Host, "rm", "-fv", id).Run() })
 	return id

@@ -64,5 +64,9 @@ var _ Engine = (*engine.Docker)(nil)
 // connect opens the engine Docker's own settings name (DOCKER_HOST,
 // DOCKER_CONTEXT, the CLI's current context).
 func connect(ctx context.Context) (Engine, error) {
-	return engine.New(ctx)
+	d, err := engine.New(ctx)
+	if err != nil {
+		return nil, err // not a nil *Docker in a non-nil Engine
+	}
+	return d, nil
 }

@@ -62,8 +62,10 @@ func Open(ctx context.Context, dir string) (*Env, error) {
 		return nil, err
 	}
 	if e.pool == nil {
-		e.cur, err = connect(ctx)
-		return e, err
+		if e.cur, err = connect(ctx); err != nil {
+			return nil, err
+		}
+		return e, nil
 	}
 	if err := e.bind(ctx); err != nil {
 		return nil, err

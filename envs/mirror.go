@@ -2,6 +2,7 @@ package envs
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -119,11 +120,18 @@ func mirrorVolume(project, key string, gen int) string {
 }
 
 // mirrorRecord is what this machine remembers of a copy: the volume's
-// generation and creation time, and the files it holds.
+// generation and token (its LabelCopy), and the files it holds.
 type mirrorRecord struct {
-	Gen     int               `json:"gen"`
-	Created string            `json:"created"`
-	Files   filesync.Manifest `json:"files"`
+	Gen   int               `json:"gen"`
+	Token string            `json:"token"`
+	Files filesync.Manifest `json:"files"`
+}
+
+// newToken is a random token for a volume about to be made.
+func newToken() string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	return hex.EncodeToString(b)
 }
 
 func (e *Env) mirrorPath(key string) string {
@@ -175,17 +183,17 @@ func (e *Env) refresh(ctx context.Context, p *types.Project, ms []mirror, progre
 			return fmt.Errorf("copying %s to engine %s: %w", m.dir, e.slot().name, err)
 		}
 		vol := mirrorVolume(e.Project, m.key, r.Gen)
-		created, err := eng.VolumeCreated(ctx, vol)
+		token, err := eng.VolumeToken(ctx, vol)
 		if err != nil {
 			return err
 		}
 		changed, gone := filesync.Diff(r.Files, cur)
-		fresh := created == "" || created != r.Created || len(gone) > 0
-		if fresh {
-			if created != "" {
+		if token == "" || token != r.Token || len(gone) > 0 {
+			if token != "" {
 				r.Gen++ // a volume that cannot be trusted or lose files: a new one
 			}
 			changed, _ = filesync.Diff(nil, cur)
+			r.Token = newToken()
 		}
 		if len(changed) == 0 {
 			continue
@@ -193,14 +201,14 @@ func (e *Env) refresh(ctx context.Context, p *types.Project, ms []mirror, progre
 		vol = mirrorVolume(e.Project, m.key, r.Gen)
 		pr, pw := io.Pipe()
 		go func() { pw.CloseWithError(filesync.Tar(pw, m.dir, cur, changed)) }()
-		created, err = eng.Fill(ctx, engine.FillOptions{Meta: meta, Volume: vol, Key: m.key, Tar: pr})
+		token, err = eng.Fill(ctx, engine.FillOptions{Meta: meta, Volume: vol, Key: m.key, Token: r.Token, Tar: pr})
 		pr.Close()
 		if err != nil {
 			return fmt.Errorf("copying %s to engine %s: %w", m.dir, e.slot().name, err)
 		}
 		p.Volumes[m.key] = types.VolumeConfig{Name: vol}
 		progress(fmt.Sprintf("copied %d file(s) of %s to engine %s in %.2fs", len(changed), m.dir, e.slot().name, time.Since(start).Seconds()))
-		rec := mirrorRecord{Gen: r.Gen, Created: created, Files: cur}
+		rec := mirrorRecord{Gen: r.Gen, Token: token, Files: cur}
 		if err := writeJSON(e.mirrorPath(m.key), rec); err != nil {
 			return err
 		}
@@ -211,7 +219,7 @@ func (e *Env) refresh(ctx context.Context, p *types.Project, ms []mirror, progre
 // filler is what refresh needs of the engine; the Docker engine has it.
 type filler interface {
 	Fill(ctx context.Context, o engine.FillOptions) (string, error)
-	VolumeCreated(ctx context.Context, name string) (string, error)
+	VolumeToken(ctx context.Context, name string) (string, error)
 }
 
 // writeJSON writes v to path atomically.

@@ -25,7 +25,11 @@ const dialWait = 5 * time.Second
 
 // dial connects to one engine of the pool.
 var dial = func(ctx context.Context, host string) (Engine, error) {
-	return engine.Dial(ctx, host)
+	d, err := engine.Dial(ctx, host)
+	if err != nil {
+		return nil, err // not a nil *Docker in a non-nil Engine
+	}
+	return d, nil
 }
 
 // member is one engine of the pool as this process found it.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/docker/go-units"
@@ -86,6 +87,7 @@ func (e *Env) place(ctx context.Context, cfg compose.Config, progress func(strin
 	if len(e.pool.Engines) < 2 {
 		return nil
 	}
+	began := time.Now()
 	need, err := e.need(ctx, cfg, f)
 	if err != nil {
 		return err
@@ -112,7 +114,7 @@ func (e *Env) place(ctx context.Context, cfg compose.Config, progress func(strin
 	}
 	closeMembers(ms, ms[best].eng)
 	e.setEngine(ms[best].Engine, ms[best].eng)
-	progress(fmt.Sprintf("placed on engine %s: %s free of its budget, %s needed", ms[best].Name, units.BytesSize(float64(max(bestFree, 0))), units.BytesSize(float64(need))))
+	progress(fmt.Sprintf("placed on engine %s: %s free of its budget, %s needed (chosen among %d engines in %.2fs)", ms[best].Name, units.BytesSize(float64(max(bestFree, 0))), units.BytesSize(float64(need)), len(ms), time.Since(began).Seconds()))
 	return nil
 }
 

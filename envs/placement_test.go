@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/wtenv/wtenv/envs/engine"
 	"github.com/wtenv/wtenv/envs/pool"
@@ -204,5 +205,20 @@ func TestSlotHas(t *testing.T) {
 	}
 	if !(slot{}).has(&state.Project{Engine: "x"}) {
 		t.Error("without a pool every entry counts")
+	}
+}
+
+// An engine that does not answer is no engine: a nil Engine, never a nil
+// *engine.Docker inside a non-nil one (whose methods would panic).
+func TestDialFailureIsNil(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	eng, err := dial(ctx, "tcp://127.0.0.1:1")
+	if err == nil || eng != nil || !errors.Is(err, engine.ErrUnreachable) {
+		t.Errorf("dial of nothing: %v, %v", eng, err)
+	}
+	t.Setenv("DOCKER_HOST", "tcp://127.0.0.1:1")
+	if eng, err := connect(ctx); err == nil || eng != nil {
+		t.Errorf("connect to nothing: %v, %v", eng, err)
 	}
 }

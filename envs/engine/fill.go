@@ -27,23 +27,32 @@ type FillOptions struct {
 	Meta   Meta   // the stack whose volume it is: its labels
 	Volume string // the volume's name; created, labelled, when missing
 	Key    string // the volume's key in the project (com.docker.compose.volume)
-	Tar    io.Reader
+	// Token labels a volume Fill creates (LabelCopy): what tells this
+	// copy from a volume of the same name made since by anyone else.
+	Token string
+	Tar   io.Reader
 }
+
+// LabelCopy holds the token of a volume that Fill made.
+const LabelCopy = "dev.wtenv.copy"
 
 // Fill unpacks a tar stream into a volume of the engine, creating the
 // volume when missing: how a worktree's files reach an engine that cannot
 // see this machine's filesystem. It writes through a container that mounts
 // the volume and is never started, then removed. It returns the volume's
-// creation time, which changes when the volume was removed and made again.
+// token (LabelCopy), o.Token when it made the volume.
 func (e *Docker) Fill(ctx context.Context, o FillOptions) (string, error) {
 	labels := o.Meta.labels()
-	labels[LabelVolume] = o.Key
-	vol, err := e.api.VolumeInspect(ctx, o.Volume, client.VolumeInspectOptions{})
+	labels[LabelVolume], labels[LabelCopy] = o.Key, o.Token
+	token, err := e.VolumeToken(ctx, o.Volume)
 	if err != nil {
+		return "", err
+	}
+	if token == "" {
 		if _, err := e.api.VolumeCreate(ctx, client.VolumeCreateOptions{Name: o.Volume, Labels: labels}); err != nil {
 			return "", fmt.Errorf("creating volume %q: %w", o.Volume, err)
 		}
-		if vol, err = e.api.VolumeInspect(ctx, o.Volume, client.VolumeInspectOptions{}); err != nil {
+		if token, err = e.VolumeToken(ctx, o.Volume); err != nil {
 			return "", err
 		}
 	}
@@ -65,11 +74,12 @@ func (e *Docker) Fill(ctx context.Context, o FillOptions) (string, error) {
 	if _, err := e.api.CopyToContainer(ctx, created.ID, client.CopyToContainerOptions{DestinationPath: fillAt, Content: o.Tar}); err != nil {
 		return "", fmt.Errorf("filling volume %q: %w", o.Volume, err)
 	}
-	return vol.Volume.CreatedAt, nil
+	return token, nil
 }
 
-// VolumeCreated is a volume's creation time, "" when it does not exist.
-func (e *Docker) VolumeCreated(ctx context.Context, name string) (string, error) {
+// VolumeToken is the token Fill labelled a volume with: "" when the volume
+// does not exist, "-" when it has none (someone else made it).
+func (e *Docker) VolumeToken(ctx context.Context, name string) (string, error) {
 	vol, err := e.api.VolumeInspect(ctx, name, client.VolumeInspectOptions{})
 	if cerrdefs.IsNotFound(err) {
 		return "", nil
@@ -77,7 +87,10 @@ func (e *Docker) VolumeCreated(ctx context.Context, name string) (string, error)
 	if err != nil {
 		return "", err
 	}
-	return vol.Volume.CreatedAt, nil
+	if t := vol.Volume.Labels[LabelCopy]; t != "" {
+		return t, nil
+	}
+	return "-", nil
 }
 
 // ensureFillImage imports the empty fill image when the engine lacks it.
