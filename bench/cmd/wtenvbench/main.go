@@ -139,8 +139,10 @@ func (b *bench) run(ctx context.Context) (string, error) {
 	path := filepath.Join(b.repo, b.cfg.out)
 	previous, _ := os.ReadFile(path)
 	doc := keepSection(rep.markdown(), string(previous))
-	if s := marked(string(previous), shareMarkers); s != "" {
-		doc = replaceMarked(doc, shareMarkers, s)
+	for _, m := range []markers{shareMarkers, poolMarkers} {
+		if s := marked(string(previous), m); s != "" {
+			doc = replaceMarked(doc, m, s)
+		}
 	}
 	return path, os.WriteFile(path, []byte(doc), 0o644)
 }

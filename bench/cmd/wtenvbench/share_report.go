@@ -15,6 +15,14 @@ var shareMarkers = markers{
 	end:   "<!-- share:end -->",
 }
 
+// poolMarkers delimit the pool's figures, which the Go benchmarks of
+// bench/pool_test.go measure (against a second engine only a test can
+// start); the main run keeps them as it finds them.
+var poolMarkers = markers{
+	begin: "<!-- pool:begin (from WTENV_TEST_FULL=1 go test -run '^$' -bench Pool ./bench) -->",
+	end:   "<!-- pool:end -->",
+}
+
 // marked returns doc's section between m, markers included, or "".
 func marked(doc string, m markers) string {
 	i := strings.Index(doc, m.begin)
