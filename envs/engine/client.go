@@ -46,6 +46,9 @@ type Docker struct {
 // that it answers. The client negotiates the API version, so engines as old
 // as API 1.41 work.
 func New(ctx context.Context) (*Docker, error) {
+	if h := os.Getenv("DOCKER_HOST"); strings.HasPrefix(h, "ssh://") {
+		return Dial(ctx, h)
+	}
 	opts := []client.Opt{client.FromEnv}
 	if os.Getenv("DOCKER_HOST") == "" {
 		ctxOpts, err := contextOpts(envContext())
@@ -54,17 +57,21 @@ func New(ctx context.Context) (*Docker, error) {
 		}
 		opts = append(opts, ctxOpts...)
 	}
-	return open(ctx, opts, "point DOCKER_HOST at a running engine")
+	return open(ctx, opts, "", "point DOCKER_HOST at a running engine")
 }
 
 // Dial connects to the engine at host, an address (unix://, tcp://,
-// npipe://) or the name of a Docker context, and checks that it answers:
-// an engine of the pool. TCP uses TLS when DOCKER_CERT_PATH names the
-// certificates, as Docker's own settings do.
+// ssh://, npipe://) or the name of a Docker context, and checks that it
+// answers: an engine of the pool. TCP uses TLS when DOCKER_CERT_PATH names
+// the certificates, as Docker's own settings do.
 func Dial(ctx context.Context, host string) (*Docker, error) {
 	opts := []client.Opt{client.WithAPIVersionFromEnv()}
 	if strings.HasPrefix(host, "ssh://") {
-		return nil, fmt.Errorf("%w: %s: ssh:// engines are not supported yet; give the engine a tcp:// address with TLS (DOCKER_CERT_PATH), or a Docker context that uses one", ErrUnreachable, host)
+		ssh, err := sshOpts(host)
+		if err != nil {
+			return nil, err
+		}
+		return open(ctx, append(opts, ssh...), host, "check that `ssh "+strings.TrimPrefix(host, "ssh://")+" docker version` works without a password")
 	}
 	if strings.Contains(host, "://") {
 		opts = append(opts, client.WithHost(host))
@@ -78,15 +85,21 @@ func Dial(ctx context.Context, host string) (*Docker, error) {
 		}
 		opts = append(opts, ctxOpts...)
 	}
-	return open(ctx, opts, "start it or fix its entry in the engines file")
+	return open(ctx, opts, "", "start it or fix its entry in the engines file")
 }
 
-func open(ctx context.Context, opts []client.Opt, fix string) (*Docker, error) {
+// open makes the client and checks that the engine answers; endpoint, when
+// set, is the engine's address as the user wrote it (an ssh:// engine's
+// client talks to a placeholder host).
+func open(ctx context.Context, opts []client.Opt, endpoint, fix string) (*Docker, error) {
 	api, err := client.New(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w; %s", ErrUnreachable, err, fix)
 	}
-	e := &Docker{api: api, host: HostOf(api.DaemonHost())}
+	if endpoint == "" {
+		endpoint = api.DaemonHost()
+	}
+	e := &Docker{api: api, host: HostOf(endpoint)}
 	if _, err := api.Ping(ctx, client.PingOptions{NegotiateAPIVersion: true}); err != nil {
 		api.Close()
 		if e.host.Local {
