@@ -122,6 +122,40 @@ func (e *Env) bind(ctx context.Context) error {
 	return nil
 }
 
+// follow rebinds e to the engine the state file places its stack on, when
+// that is not the engine e holds (another process placed the stack since
+// e was opened), and dials again an engine that did not answer before, so
+// a long-lived server follows its stack and sees its engine come back.
+func (e *Env) follow(ctx context.Context) error {
+	if e.pool == nil {
+		return nil
+	}
+	f, err := e.store.Read(ctx)
+	if err != nil {
+		return err
+	}
+	e.curMu.RLock()
+	name, cur := e.member.Name, e.cur
+	e.curMu.RUnlock()
+	_, down := cur.(unreachable)
+	p := f.Projects[e.Project]
+	if p == nil || p.Engine == "" || (p.Engine == name && !down) {
+		return nil
+	}
+	pe, ok := e.pool.Find(p.Engine)
+	if !ok {
+		return nil
+	}
+	c, cancel := context.WithTimeout(ctx, dialWait)
+	defer cancel()
+	eng, err := dial(c, pe.Host)
+	if err != nil {
+		eng = unreachable{pe: pe, err: err}
+	}
+	e.setEngine(pe, eng)
+	return nil
+}
+
 // holds reports whether eng has anything labelled with project.
 func holds(ctx context.Context, eng Engine, project string) bool {
 	owners, err := eng.Owners(ctx)

@@ -55,6 +55,9 @@ func (e *Env) place(ctx context.Context, cfg compose.Config, progress func(strin
 	if e.pool == nil {
 		return nil
 	}
+	if err := e.follow(ctx); err != nil {
+		return err
+	}
 	f, err := e.store.Read(ctx)
 	if err != nil {
 		return err

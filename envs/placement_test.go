@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wtenv/wtenv/envs/budget"
 	"github.com/wtenv/wtenv/envs/engine"
 	"github.com/wtenv/wtenv/envs/pool"
 	"github.com/wtenv/wtenv/envs/stack"
@@ -83,6 +84,11 @@ func TestPlacementByFreeBudget(t *testing.T) {
 	tp.hold("a", "busy", 900<<20)
 	store := tempStore(t)
 	e := tp.worktree(t, store, "main", "memory:\n  estimate: 512MiB\n")
+	stale := fakeWorktree(t, nil, store, "main", "api")
+	stale.Worktree, stale.Project, stale.pool = e.Worktree, e.Project, tp.pool
+	if err := stale.bind(ctx); err != nil {
+		t.Fatal(err)
+	}
 	if got := e.EngineRef().Name; got != "a" {
 		t.Fatalf("before up a worktree binds to the pool's first engine that answers, got %q", got)
 	}
@@ -104,16 +110,21 @@ func TestPlacementByFreeBudget(t *testing.T) {
 	if len(tp.fakes["a"].calls) != 0 {
 		t.Errorf("engine a was changed: %q", tp.fakes["a"].calls)
 	}
-	// Engine a empties; the stack stays where its volumes are.
+	// Engine a empties and grows; the stack stays where its volumes are,
+	// also for an Env opened before it was placed (another process, a
+	// server bound earlier), which follows it there.
 	tp.fakes["a"].containers = nil
-	again := tp.worktree(t, store, "main", "")
-	again.Worktree, again.Project = e.Worktree, e.Project
-	if err := again.bind(ctx); err != nil {
-		t.Fatal(err)
+	tp.pool.Engines[0].Budget = budget.Spec{Bytes: 16 << 30}
+	if got := stale.EngineRef().Name; got != "a" {
+		t.Fatalf("the stale Env is bound to %q", got)
 	}
-	if st, err := again.Up(ctx, UpOptions{}); err != nil || st.Engine.Name != "b" {
-		t.Fatalf("second up: engine %q, %v; want it to stay on b", st.Engine.Name, err)
+	if st, err := stale.Up(ctx, UpOptions{}); err != nil || st.Engine.Name != "b" {
+		t.Fatalf("up from an Env opened before the placement: engine %q, %v; want it to stay on b", st.Engine.Name, err)
 	}
+	if n := len(tp.fakes["a"].calls); n != 0 {
+		t.Errorf("the stale Env changed engine a: %q", tp.fakes["a"].calls)
+	}
+	again := stale
 	// Pinning it elsewhere now is refused with the way out.
 	os.WriteFile(filepath.Join(e.Worktree.Root, "wtenv.yaml"), []byte("engine: a\n"), 0o644)
 	if _, err := again.Up(ctx, UpOptions{}); !errors.Is(err, ErrInvalidArguments) || !strings.Contains(err.Error(), "down --purge") {

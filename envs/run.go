@@ -14,6 +14,7 @@ import (
 // returns its exit code. See engine.RunOneOff. What the stack holds with
 // the container is sampled for the memory budget (watchMemory).
 func (e *Env) RunOneOff(ctx context.Context, opts engine.RunOptions) (int, error) {
+	_ = e.follow(ctx) // a read of the state file; what fails there fails below too
 	p, err := e.oneOffProject(ctx, opts.Service)
 	if err != nil {
 		return -1, err

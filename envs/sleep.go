@@ -21,6 +21,7 @@ var ErrInUse = errors.New("stack in use")
 // idempotent. A stack with no containers has nothing to put to sleep and
 // is reported as it is.
 func (e *Env) Sleep(ctx context.Context, progress func(string)) (stack.Stack, error) {
+	_ = e.follow(ctx) // a read of the state file; what fails there fails below too
 	if progress == nil {
 		progress = func(string) {}
 	}

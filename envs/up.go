@@ -167,6 +167,7 @@ func (e *Env) meta(p *types.Project) engine.Meta {
 // file; with one, services that should run but have no container show as
 // missing.
 func (e *Env) Status(ctx context.Context) (stack.Stack, error) {
+	_ = e.follow(ctx) // a read of the state file; what fails there fails below too
 	var warnings []string
 	p, cfg, err := e.loadForStatus(ctx)
 	if err == nil {
@@ -241,6 +242,7 @@ func (e *Env) Down(ctx context.Context, purge bool) (stack.Down, error) {
 		return stack.Down{}, err
 	}
 	defer unlock()
+	_ = e.follow(ctx)
 	r, err := e.engine().Down(ctx, e.scope(), purge)
 	out := stack.Down{Project: e.Project, Removed: stack.Removed{Containers: r.Containers, Networks: r.Networks, Volumes: r.Volumes, Images: r.Images}}
 	if err != nil {
@@ -269,6 +271,7 @@ func (e *Env) Down(ctx context.Context, purge bool) (stack.Down, error) {
 // Logs returns the last tail lines of every service, or of one, in the
 // Logs shape that the CLI's --json and env_logs both return.
 func (e *Env) Logs(ctx context.Context, service string, tail int) (stack.Logs, error) {
+	_ = e.follow(ctx) // a read of the state file; what fails there fails below too
 	out := stack.Logs{Project: e.Project, Service: service, Tail: tail}
 	if service != "" {
 		// A name the compose file does not have is a typo, not a service
