@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/gofrs/flock"
 	"github.com/wtenv/wtenv/envs/engine"
 	"github.com/wtenv/wtenv/envs/filesync"
 )
@@ -47,18 +48,25 @@ func (e *Env) mirrorMounts(ctx context.Context, p *types.Project) ([]mirror, err
 	}
 	seen := map[string]bool{}
 	var out []mirror
+	var ferr error
 	rewrite := func(s types.ServiceConfig) types.ServiceConfig {
-		vols := append([]types.ServiceVolumeConfig(nil), s.Volumes...)
-		for i, v := range vols {
-			if v.Type != types.VolumeTypeBind {
+		var vols []types.ServiceVolumeConfig
+		for _, v := range s.Volumes {
+			rel, err := filepath.Rel(e.Worktree.Root, v.Source)
+			if v.Type != types.VolumeTypeBind || err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+				vols = append(vols, v) // outside the worktree: left as written
 				continue
 			}
-			rel, err := filepath.Rel(e.Worktree.Root, v.Source)
-			if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
-				continue // outside the worktree: left as written
+			if info, err := os.Stat(v.Source); err == nil && !info.IsDir() {
+				// One file: written into the container before each
+				// start, as an inline config is.
+				if err := copyFile(p, &s, v, rel, info); err != nil && ferr == nil {
+					ferr = err
+				}
+				continue
 			}
 			m := mirror{dir: v.Source, key: mirrorKey(rel)}
-			vols[i] = types.ServiceVolumeConfig{Type: types.VolumeTypeVolume, Source: m.key, Target: v.Target, ReadOnly: v.ReadOnly, Volume: &types.ServiceVolumeVolume{NoCopy: true}}
+			vols = append(vols, types.ServiceVolumeConfig{Type: types.VolumeTypeVolume, Source: m.key, Target: v.Target, ReadOnly: v.ReadOnly, Volume: &types.ServiceVolumeVolume{NoCopy: true}})
 			if !seen[m.key] {
 				seen[m.key] = true
 				out = append(out, m)
@@ -76,14 +84,68 @@ func (e *Env) mirrorMounts(ctx context.Context, p *types.Project) ([]mirror, err
 	if p.Volumes == nil {
 		p.Volumes = types.Volumes{}
 	}
+	if ferr != nil {
+		return nil, ferr
+	}
 	for _, m := range out {
 		gen, err := e.mirrorGen(m.key)
 		if err != nil {
 			return nil, err
 		}
-		p.Volumes[m.key] = types.VolumeConfig{Name: mirrorVolume(e.Project, m.key, gen)}
+		useCopy(p, m.key, mirrorVolume(e.Project, m.key, gen))
 	}
 	return out, nil
+}
+
+// copyLabel, with a copy's key, labels each service that mounts the copy
+// with the volume it mounts (or, for one file, its content's hash): a new
+// generation or content changes the service's configuration, so up
+// recreates its container on it.
+const copyLabel = "dev.wtenv.copy."
+
+// useCopy makes p's services that mount the copy key mount volume vol.
+func useCopy(p *types.Project, key, vol string) {
+	p.Volumes[key] = types.VolumeConfig{Name: vol}
+	label := func(s types.ServiceConfig) types.ServiceConfig {
+		for _, v := range s.Volumes {
+			if v.Type == types.VolumeTypeVolume && v.Source == key {
+				if s.Labels == nil {
+					s.Labels = types.Labels{}
+				}
+				s.Labels[copyLabel+key] = vol
+			}
+		}
+		return s
+	}
+	for name, s := range p.Services {
+		p.Services[name] = label(s)
+	}
+	for name, s := range p.DisabledServices {
+		p.DisabledServices[name] = label(s)
+	}
+}
+
+// copyFile turns the bind mount v of one file of the worktree (at rel)
+// into a config of s holding its content, which the engine writes into
+// the container before each start, with the file's mode.
+func copyFile(p *types.Project, s *types.ServiceConfig, v types.ServiceVolumeConfig, rel string, info os.FileInfo) error {
+	data, err := os.ReadFile(v.Source)
+	if err != nil {
+		return fmt.Errorf("service %q: bind mount %s: %w", s.Name, v.Source, err)
+	}
+	sum := sha256.Sum256(data)
+	key := "wtenv-file-" + mirrorKey(rel)[len("wtenv-src-"):]
+	if p.Configs == nil {
+		p.Configs = types.Configs{}
+	}
+	p.Configs[key] = types.ConfigObjConfig{Name: p.Name + "_" + key, Content: string(data)}
+	mode := types.FileMode(info.Mode().Perm())
+	s.Configs = append(s.Configs, types.ServiceConfigObjConfig{Source: key, Target: v.Target, Mode: &mode})
+	if s.Labels == nil {
+		s.Labels = types.Labels{}
+	}
+	s.Labels[copyLabel+key] = hex.EncodeToString(sum[:8])
+	return nil
 }
 
 // mountMirror mounts a copy of the worktree at service's working
@@ -111,7 +173,7 @@ func (e *Env) mountMirror(p *types.Project, service string) (mirror, error) {
 	if p.Volumes == nil {
 		p.Volumes = types.Volumes{}
 	}
-	p.Volumes[m.key] = types.VolumeConfig{Name: mirrorVolume(e.Project, m.key, gen)}
+	useCopy(p, m.key, mirrorVolume(e.Project, m.key, gen))
 	return m, nil
 }
 
@@ -173,45 +235,72 @@ func (e *Env) refresh(ctx context.Context, p *types.Project, ms []mirror, progre
 	}
 	meta := e.meta(p)
 	for _, m := range ms {
-		start := time.Now()
-		r, err := e.mirrorRecord(m.key)
-		if err != nil {
+		if err := e.refreshOne(ctx, eng, p, meta, m, progress); err != nil {
 			return err
 		}
-		cur, err := filesync.Walk(m.dir)
-		if err != nil {
-			return fmt.Errorf("copying %s to engine %s: %w", m.dir, e.slot().name, err)
-		}
-		vol := mirrorVolume(e.Project, m.key, r.Gen)
-		token, err := eng.VolumeToken(ctx, vol)
-		if err != nil {
-			return err
-		}
-		changed, gone := filesync.Diff(r.Files, cur)
-		if token == "" || token != r.Token || len(gone) > 0 {
-			if token != "" {
-				r.Gen++ // a volume that cannot be trusted or lose files: a new one
+	}
+	return nil
+}
+
+// refreshOne refreshes one copy, under a lock of its own: two test runs of
+// one worktree at once refresh it one after the other.
+func (e *Env) refreshOne(ctx context.Context, eng filler, p *types.Project, meta engine.Meta, m mirror, progress func(string)) error {
+	start := time.Now()
+	if err := os.MkdirAll(filepath.Dir(e.mirrorPath(m.key)), 0o755); err != nil {
+		return err
+	}
+	lock := flock.New(e.mirrorPath(m.key) + ".lock")
+	if _, err := lock.TryLockContext(ctx, 50*time.Millisecond); err != nil {
+		return err
+	}
+	defer lock.Unlock()
+	r, err := e.mirrorRecord(m.key)
+	if err != nil {
+		return err
+	}
+	cur, err := filesync.Walk(m.dir)
+	if err != nil {
+		return fmt.Errorf("copying %s to engine %s: %w", m.dir, e.slot().name, err)
+	}
+	vol := mirrorVolume(e.Project, m.key, r.Gen)
+	token, err := eng.VolumeToken(ctx, vol)
+	if err != nil {
+		return err
+	}
+	changed, gone := filesync.Diff(r.Files, cur)
+	fresh := token == "" || token == "-" || token != r.Token || len(gone) > 0
+	if fresh {
+		// A volume that cannot be trusted, or that must lose files: a
+		// fresh one under the next free name, filled whole.
+		for token != "" {
+			r.Gen++
+			vol = mirrorVolume(e.Project, m.key, r.Gen)
+			if token, err = eng.VolumeToken(ctx, vol); err != nil {
+				return err
 			}
-			changed, _ = filesync.Diff(nil, cur)
-			r.Token = newToken()
 		}
-		if len(changed) == 0 {
-			continue
-		}
-		vol = mirrorVolume(e.Project, m.key, r.Gen)
-		pr, pw := io.Pipe()
-		go func() { pw.CloseWithError(filesync.Tar(pw, m.dir, cur, changed)) }()
-		token, err = eng.Fill(ctx, engine.FillOptions{Meta: meta, Volume: vol, Key: m.key, Token: r.Token, Tar: pr})
-		pr.Close()
-		if err != nil {
-			return fmt.Errorf("copying %s to engine %s: %w", m.dir, e.slot().name, err)
-		}
-		p.Volumes[m.key] = types.VolumeConfig{Name: vol}
-		progress(fmt.Sprintf("copied %d file(s) of %s to engine %s in %.2fs", len(changed), m.dir, e.slot().name, time.Since(start).Seconds()))
-		rec := mirrorRecord{Gen: r.Gen, Token: token, Files: cur}
-		if err := writeJSON(e.mirrorPath(m.key), rec); err != nil {
-			return err
-		}
+		changed, _ = filesync.Diff(nil, cur)
+		r.Token = newToken()
+	}
+	useCopy(p, m.key, vol)
+	if len(changed) == 0 && !fresh {
+		return nil
+	}
+	pr, pw := io.Pipe()
+	go func() { pw.CloseWithError(filesync.Tar(pw, m.dir, cur, changed)) }()
+	token, err = eng.Fill(ctx, engine.FillOptions{Meta: meta, Volume: vol, Key: m.key, Token: r.Token, Tar: pr})
+	pr.Close()
+	if err != nil {
+		return fmt.Errorf("copying %s to engine %s: %w", m.dir, e.slot().name, err)
+	}
+	progress(fmt.Sprintf("copied %d file(s) of %s to engine %s in %.2fs", len(changed), m.dir, e.slot().name, time.Since(start).Seconds()))
+	if err := writeJSON(e.mirrorPath(m.key), mirrorRecord{Gen: r.Gen, Token: token, Files: cur}); err != nil {
+		return err
+	}
+	// Earlier generations go once nothing mounts them (a container still
+	// on one keeps it until up recreates it, or down --purge).
+	for g := 0; g < r.Gen; g++ {
+		eng.RemoveVolume(ctx, mirrorVolume(e.Project, m.key, g))
 	}
 	return nil
 }
@@ -220,6 +309,7 @@ func (e *Env) refresh(ctx context.Context, p *types.Project, ms []mirror, progre
 type filler interface {
 	Fill(ctx context.Context, o engine.FillOptions) (string, error)
 	VolumeToken(ctx context.Context, name string) (string, error)
+	RemoveVolume(ctx context.Context, name string) error
 }
 
 // writeJSON writes v to path atomically.

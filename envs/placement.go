@@ -69,7 +69,11 @@ func (e *Env) place(ctx context.Context, cfg compose.Config, progress func(strin
 		}
 		return nil
 	}
-	if name, why := e.wantEngine(cfg, f); name != "" {
+	name, why, err := e.wantEngine(cfg, f)
+	if err != nil {
+		return err
+	}
+	if name != "" {
 		pe, ok := e.pool.Find(name)
 		if !ok {
 			return fmt.Errorf("%w: %s names engine %q, which %s does not list (it lists %s); name one of those, or add it there", ErrInvalidArguments, why, name, e.pool.Path, engineNames(e.pool))
@@ -123,21 +127,22 @@ func (e *Env) place(ctx context.Context, cfg compose.Config, progress func(strin
 
 // wantEngine is the engine a new stack must go to, and why: engine: in
 // wtenv.yaml, else the engine of the repository's shared services.
-func (e *Env) wantEngine(cfg compose.Config, f *state.File) (name, why string) {
+func (e *Env) wantEngine(cfg compose.Config, f *state.File) (name, why string, err error) {
+	shared := ""
+	if len(cfg.Share) > 0 {
+		if s, err := e.sharedEnv(); err == nil {
+			if sp := f.Projects[s.Project]; sp != nil && sp.Engine != "" {
+				shared, why = sp.Engine, "the repository's shared services ("+s.Project+")"
+			}
+		}
+	}
 	if cfg.Engine != "" {
-		return cfg.Engine, "wtenv.yaml's engine:"
+		if shared != "" && shared != cfg.Engine {
+			return "", "", fmt.Errorf("%w: wtenv.yaml pins engine %q, but %s run on engine %q, and a worktree's stack must run beside them; pin %q, or remove engine:", ErrInvalidArguments, cfg.Engine, why, shared, shared)
+		}
+		return cfg.Engine, "wtenv.yaml's engine:", nil
 	}
-	if len(cfg.Share) == 0 {
-		return "", ""
-	}
-	s, err := e.sharedEnv()
-	if err != nil {
-		return "", ""
-	}
-	if sp := f.Projects[s.Project]; sp != nil && sp.Engine != "" {
-		return sp.Engine, "the repository's shared services (" + s.Project + ")"
-	}
-	return "", ""
+	return shared, why, nil
 }
 
 // need is what admission will reserve for e's stack: its measured peak,

@@ -111,3 +111,13 @@ func (e *Docker) ensureFillImage(ctx context.Context) error {
 	_, err = io.Copy(io.Discard, r)
 	return err
 }
+
+// RemoveVolume removes a volume nothing uses; one in use, or gone, stays
+// as it is, without an error: a copy's earlier generation.
+func (e *Docker) RemoveVolume(ctx context.Context, name string) error {
+	_, err := e.api.VolumeRemove(ctx, name, client.VolumeRemoveOptions{})
+	if err != nil && !cerrdefs.IsNotFound(err) && !cerrdefs.IsConflict(err) {
+		return err
+	}
+	return nil
+}

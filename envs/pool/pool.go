@@ -68,7 +68,7 @@ func Path() (string, error) {
 func Load() (*Pool, error) {
 	path, err := Path()
 	if err != nil {
-		return nil, err
+		return nil, nil // no home and no WTENV_ENGINES: no file to read
 	}
 	data, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) && os.Getenv(EnvVar) == "" {
