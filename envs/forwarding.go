@@ -33,32 +33,23 @@ func (e *Env) Forward(ctx context.Context, logf func(string, ...any)) error {
 	}
 }
 
-// forwardTargets maps each TCP port the stack publishes on a remote
-// engine to its address there; nil on a local engine or when the engine
-// does not answer.
+// forwardTargets maps each port the stack publishes on a remote engine
+// to its address there; nil on a local engine or when the engine does not
+// answer. It lists containers only: no stats, no inspection, so a look
+// every few seconds costs the engine little.
 func (e *Env) forwardTargets(ctx context.Context) map[int]string {
 	eng := e.engine()
 	if eng == nil || eng.Host().Local {
 		return nil
 	}
-	snap, err := eng.Snapshot(ctx, e.scope())
+	published, err := eng.PublishedPorts(ctx)
 	if err != nil {
 		return nil
 	}
 	out := map[int]string{}
-	for _, c := range snap.Containers {
-		if c.Project != e.Project || c.OneOff || c.State != "running" {
-			continue
-		}
-		for _, p := range c.Ports {
-			if p.Protocol != "tcp" || p.HostPort == 0 {
-				continue
-			}
-			addr := eng.Host().Address
-			if p.HostIP.IsValid() && !p.HostIP.IsUnspecified() && !p.HostIP.IsLoopback() {
-				addr = p.HostIP.String()
-			}
-			out[p.HostPort] = net.JoinHostPort(addr, strconv.Itoa(p.HostPort))
+	for port, owner := range published {
+		if owner == e.scope() {
+			out[port] = net.JoinHostPort(eng.Host().Address, strconv.Itoa(port))
 		}
 	}
 	return out

@@ -68,12 +68,20 @@ func GC(ctx context.Context, opts GCOptions) (stack.GC, error) {
 		out.Stacks = append(out.Stacks, r.Stacks...)
 		out.Skipped = append(out.Skipped, r.Skipped...)
 		out.OneOffs = append(out.OneOffs, r.OneOffs...)
-		for _, name := range r.Forgotten {
-			if !slices.Contains(out.Forgotten, name) {
-				out.Forgotten = append(out.Forgotten, name)
-			}
-		}
+		out.Forgotten = append(out.Forgotten, r.Forgotten...)
 	}
+	// Entries placed on an engine the file no longer lists.
+	gone := func(p *state.Project) bool {
+		_, ok := pl.Find(p.Engine)
+		return p.Engine != "" && !ok
+	}
+	orphaned := worktree.Orphaned
+	if opts.GoneOnly {
+		orphaned = goneOnly
+	}
+	errs = append(errs, forget(ctx, store, gone, orphaned, opts.DryRun, &out))
+	slices.Sort(out.Forgotten)
+	out.Forgotten = slices.Compact(out.Forgotten)
 	return out, errors.Join(errs...)
 }
 
@@ -104,7 +112,9 @@ func gc(ctx context.Context, eng Engine, sl slot, store *state.Store, mine func(
 	if !opts.GoneOnly {
 		errs = append(errs, collectOneOffs(ctx, eng, mine, opts, &out))
 	}
-	errs = append(errs, forget(ctx, store, orphaned, opts.DryRun, &out))
+	// Entries of stacks on other engines of the pool are that engine's
+	// gc's to forget: one that does not answer keeps its stacks listed.
+	errs = append(errs, forget(ctx, store, sl.has, orphaned, opts.DryRun, &out))
 	if !opts.DryRun {
 		// The collected worktrees' databases in shared services go, and
 		// a shared service no worktree uses any more.
@@ -187,12 +197,12 @@ func collectOneOffs(ctx context.Context, eng Engine, mine func(string) bool, opt
 // forget drops the state entries of orphaned worktrees, which frees their
 // port blocks and reservations, and their project lock files. The state
 // file is this machine's own, so every entry in it is this machine's.
-func forget(ctx context.Context, store *state.Store, orphaned func(string) string, dryRun bool, out *stack.GC) error {
+func forget(ctx context.Context, store *state.Store, on func(*state.Project) bool, orphaned func(string) string, dryRun bool, out *stack.GC) error {
 	collect := func(f *state.File) error {
 		for name, p := range f.Projects {
 			// A shared stack's worktree is the repository's git directory:
 			// settle judges it by its tenants.
-			if p.Worktree == "" || p.Shared || orphaned(p.Worktree) == "" || store.Busy(name) {
+			if p.Worktree == "" || p.Shared || !on(p) || orphaned(p.Worktree) == "" || store.Busy(name) {
 				continue
 			}
 			out.Forgotten = append(out.Forgotten, name)

@@ -233,3 +233,20 @@ func TestDialFailureIsNil(t *testing.T) {
 		t.Errorf("connect to nothing: %v, %v", eng, err)
 	}
 }
+
+// Forwarding relays the stack's own published ports, from a remote engine
+// only, to the engine's address.
+func TestForwardTargets(t *testing.T) {
+	ctx := context.Background()
+	eng := newFake()
+	e := fakeWorktree(t, eng, tempStore(t), "main", "api")
+	eng.published = map[int]engine.Scope{21000: e.scope(), 21001: e.scope(), 22000: {Project: "other"}}
+	if got := e.forwardTargets(ctx); got != nil {
+		t.Errorf("a local engine forwards %v", got)
+	}
+	eng.host = engine.HostOf("tcp://10.9.0.2:2375")
+	got := e.forwardTargets(ctx)
+	if len(got) != 2 || got[21000] != "10.9.0.2:21000" || got[21001] != "10.9.0.2:21001" {
+		t.Errorf("targets %v", got)
+	}
+}
