@@ -236,6 +236,11 @@ func printList(w io.Writer, l stack.List) {
 			fmt.Fprintf(w, "engine %s does not answer: %s\n", e.Name, e.Error)
 		}
 	}
+	if len(l.Engines) > 0 {
+		fmt.Fprintf(w, "memory budget: %s held of %s, %s free%s (the budgets of the engines that answer; `wtenv engines` shows each)\n",
+			units.BytesSize(float64(l.Budget.UsedBytes)), units.BytesSize(float64(l.Budget.LimitBytes)), units.BytesSize(float64(l.Budget.FreeBytes)), asleepPart(l.Budget))
+		return
+	}
 	printBudget(w, l.Budget)
 }
 

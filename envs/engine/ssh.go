@@ -3,6 +3,7 @@ package engine
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -78,7 +79,10 @@ func (c *commandConn) Read(p []byte) (int, error) {
 		// all there, and says why (a refused login, a missing docker).
 		c.wait()
 		if msg := strings.TrimSpace(c.stderr.String()); msg != "" {
-			return 0, fmt.Errorf("%s: %s", filepath.Base(c.cmd.Path), msg)
+			if name := filepath.Base(c.cmd.Path); !strings.HasPrefix(msg, name+":") {
+				msg = name + ": " + msg
+			}
+			return 0, errors.New(msg)
 		}
 	}
 	return n, err

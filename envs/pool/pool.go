@@ -147,7 +147,9 @@ func engineOf(n *yaml.Node) (Engine, []string) {
 		case "budget":
 			spec, err := budget.ParseBudget(v.Value)
 			if err != nil {
-				problems = append(problems, err.Error())
+				// The error names the variable the parser serves most.
+				msg := strings.Replace(err.Error(), budget.ErrInvalidBudget.Error(), "invalid budget", 1)
+				problems = append(problems, msg)
 			}
 			e.Budget = spec
 		default:

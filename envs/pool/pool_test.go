@@ -91,3 +91,12 @@ func TestLoad(t *testing.T) {
 		t.Errorf("a missing named file: %v", err)
 	}
 }
+
+// A bad budget is named as the file's key, not as the variable the
+// budget's parser also serves.
+func TestBadBudgetNamesTheKey(t *testing.T) {
+	_, err := Parse("engines.yaml", []byte("engines:\n  - name: a\n    host: unix:///x.sock\n    budget: lots\n"))
+	if err == nil || !strings.Contains(err.Error(), `invalid budget "lots"`) || strings.Contains(err.Error(), "WTENV_MEMORY_BUDGET") {
+		t.Errorf("bad budget: %v", err)
+	}
+}
