@@ -88,6 +88,12 @@ func TestUpFailuresNameTheServiceAndShowOutput(t *testing.T) {
 				t.Errorf("error %v is not %v", err, tc.is)
 			}
 			for _, w := range tc.want {
+				// On a machine so loaded that the engine's probes run
+				// late, up says so instead of "unhealthy" (the engine has
+				// not judged yet); the rest of the message stands.
+				if w == "unhealthy" && strings.Contains(err.Error(), "the machine is overloaded") {
+					continue
+				}
 				if !strings.Contains(err.Error(), w) {
 					t.Errorf("error lacks %q:\n%v", w, err)
 				}
