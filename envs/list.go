@@ -37,6 +37,11 @@ func list(ctx context.Context, eng Engine, sl slot, store *state.Store) (stack.L
 	if err != nil {
 		return stack.List{}, err
 	}
+	return listOf(ctx, eng, snap, sl, store)
+}
+
+// listOf is the List of what snap saw on eng.
+func listOf(ctx context.Context, eng Engine, snap engine.Snapshot, sl slot, store *state.Store) (stack.List, error) {
 	f, err := store.Read(ctx)
 	if err != nil {
 		return stack.List{}, err
@@ -77,7 +82,11 @@ func listPool(ctx context.Context, pl *pool.Pool, ms []member, store *state.Stor
 			continue
 		}
 		es.Local = m.eng.Host().Local
-		l, err := list(ctx, m.eng, sl, store)
+		snap, err := m.eng.Snapshot(ctx, engine.Scope{})
+		var l stack.List
+		if err == nil {
+			l, err = listOf(ctx, m.eng, snap, sl, store)
+		}
 		if err != nil {
 			es.Reachable, es.Error = false, err.Error()
 			errs = append(errs, err)
@@ -88,15 +97,13 @@ func listPool(ctx context.Context, pl *pool.Pool, ms []member, store *state.Stor
 		for _, s := range l.Stacks {
 			es.MemoryBytes += s.MemoryBytes
 		}
-		if snap, err := m.eng.Snapshot(ctx, engine.Scope{}); err == nil {
-			mine := map[string]bool{}
-			for _, c := range snap.Containers {
-				if c.Host == self {
-					mine[c.Project] = true
-				}
+		mine := map[string]bool{}
+		for _, c := range snap.Containers {
+			if c.Host == self {
+				mine[c.Project] = true
 			}
-			es.Mine = len(mine)
 		}
+		es.Mine = len(mine)
 		out.Stacks = append(out.Stacks, l.Stacks...)
 		out.Budget.LimitBytes += l.Budget.LimitBytes
 		out.Budget.UsedBytes += l.Budget.UsedBytes

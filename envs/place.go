@@ -90,13 +90,7 @@ func (e *Env) bind(ctx context.Context) error {
 	}
 	if p := f.Projects[e.Project]; p != nil && p.Engine != "" {
 		if pe, ok := e.pool.Find(p.Engine); ok {
-			c, cancel := context.WithTimeout(ctx, dialWait)
-			defer cancel()
-			eng, err := dial(c, pe.Host)
-			if err != nil {
-				eng = unreachable{pe: pe, err: err}
-			}
-			e.setEngine(pe, eng)
+			e.setEngine(pe, dialOrSilent(ctx, pe))
 			return nil
 		}
 	}
@@ -146,14 +140,20 @@ func (e *Env) follow(ctx context.Context) error {
 	if !ok {
 		return nil
 	}
+	e.setEngine(pe, dialOrSilent(ctx, pe))
+	return nil
+}
+
+// dialOrSilent connects to the pool's engine pe, giving it dialWait to
+// answer; one that does not is an unreachable engine that names itself.
+func dialOrSilent(ctx context.Context, pe pool.Engine) Engine {
 	c, cancel := context.WithTimeout(ctx, dialWait)
 	defer cancel()
 	eng, err := dial(c, pe.Host)
 	if err != nil {
-		eng = unreachable{pe: pe, err: err}
+		return unreachable{pe: pe, err: err}
 	}
-	e.setEngine(pe, eng)
-	return nil
+	return eng
 }
 
 // holds reports whether eng has anything labelled with project.
