@@ -4,14 +4,14 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"os"
+	"path/filepath"
 	"sync"
 
 	"github.com/mark3labs/mcp-go/mcp"
-	mcpserver "github.com/mark3labs/mcp-go/server"
 	"github.com/wtenv/wtenv/envs"
 	"github.com/wtenv/wtenv/envs/worktree"
+	"github.com/wtenv/wtenv/tools"
 )
 
 // ErrUnbound means the server could not find the worktree it serves. It
@@ -26,12 +26,14 @@ func (unbound) Is(target error) bool { return target == envs.ErrNotWorktree }
 
 // binding is the one worktree a server serves. It is fixed at start by
 // --worktree, else WTENV_WORKTREE, else the current directory when that is
-// inside a git worktree; otherwise it is taken from the client's first root
-// at the first tool call. Once bound it never changes.
+// inside a git worktree; otherwise by the first call's `worktree`
+// argument, else the client's first root when the client declared roots.
+// Once bound it never changes: a call that names another worktree is
+// refused.
 type binding struct {
 	mu     sync.Mutex
 	dir    string // "" until known
-	source string // how dir was chosen, for logs
+	source string // how dir was chosen, for logs and messages
 	env    *envs.Env
 	logger *slog.Logger
 	// unforward stops forwarding the env's ports (a stack on a remote
@@ -49,7 +51,7 @@ func newBinding(flagDir string, logger *slog.Logger) *binding {
 	default:
 		if cwd, err := os.Getwd(); err == nil {
 			if _, err := worktree.Open(cwd); err == nil {
-				b.dir, b.source = cwd, "current directory"
+				b.dir, b.source = cwd, "the current directory"
 			}
 		}
 	}
@@ -58,7 +60,7 @@ func newBinding(flagDir string, logger *slog.Logger) *binding {
 
 func (b *binding) describe() string {
 	if b.dir == "" {
-		return "(from the client's roots)"
+		return "(unbound: from the first call's worktree argument or the client's roots)"
 	}
 	return b.dir + " (" + b.source + ")"
 }
@@ -69,6 +71,9 @@ func (b *binding) describe() string {
 func (b *binding) Env(ctx context.Context, req mcp.CallToolRequest) (*envs.Env, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if err := b.claim(req); err != nil {
+		return nil, err
+	}
 	if b.env != nil {
 		// A checkout of another branch in the worktree changes the
 		// project: follow it, as the CLI would, rather than serve the
@@ -83,17 +88,17 @@ func (b *binding) Env(ctx context.Context, req mcp.CallToolRequest) (*envs.Env, 
 		b.env = nil
 	}
 	if b.dir == "" {
-		dir, err := rootDir(ctx)
+		dir, err := rootDir(ctx, req)
 		if err != nil {
 			return nil, err
 		}
-		b.dir, b.source = dir, "client root"
+		b.dir, b.source = dir, "the client's roots"
 	}
 	env, err := envs.Open(ctx, b.dir)
 	if err != nil {
-		return nil, fmt.Errorf("worktree %s (%s): %w", b.dir, b.source, err)
+		return nil, fmt.Errorf("worktree %s (from %s): %w", b.dir, b.source, err)
 	}
-	b.logger.Info("bound", "worktree", env.Worktree.Root, "branch", env.Worktree.Branch, "project", env.Project)
+	b.logger.Info("bound", "worktree", env.Worktree.Root, "branch", env.Worktree.Branch, "project", env.Project, "from", b.source)
 	b.env = env
 	fctx, cancel := context.WithCancel(context.Background())
 	b.unforward = cancel
@@ -101,24 +106,52 @@ func (b *binding) Env(ctx context.Context, req mcp.CallToolRequest) (*envs.Env, 
 	return env, nil
 }
 
-// rootDir asks the client for its roots and returns the first file root.
-func rootDir(ctx context.Context) (string, error) {
-	const next = "start wtenv serve with --worktree DIR or WTENV_WORKTREE, or from inside a git worktree"
-	srv := mcpserver.ServerFromContext(ctx)
-	if srv == nil {
-		return "", fmt.Errorf("%w: %s", ErrUnbound, next)
+// Claim checks a call's worktree argument against the binding, binding an
+// unbound server to it; env_list, which needs no worktree, calls it so
+// that the argument means the same on every tool.
+func (b *binding) Claim(_ context.Context, req mcp.CallToolRequest) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.claim(req)
+}
+
+func (b *binding) claim(req mcp.CallToolRequest) error {
+	arg, _ := req.GetArguments()[tools.WorktreeArg].(string)
+	if arg == "" {
+		return nil
 	}
-	res, err := srv.RequestRoots(ctx, mcp.ListRootsRequest{})
+	if !filepath.IsAbs(arg) {
+		return fmt.Errorf("%w: argument %q must be the worktree's absolute path, not %q", envs.ErrInvalidArguments, tools.WorktreeArg, arg)
+	}
+	wt, err := worktree.Open(arg)
 	if err != nil {
-		return "", fmt.Errorf("%w: the client did not answer roots/list (%v); %s", ErrUnbound, err, next)
+		return fmt.Errorf("%w: argument %q: %s is not inside a git worktree (%v); pass the absolute path of the worktree you work in", envs.ErrInvalidArguments, tools.WorktreeArg, arg, err)
 	}
-	for _, r := range res.Roots {
-		u, err := url.Parse(r.URI)
-		if err == nil && u.Scheme == "file" && u.Path != "" {
-			return u.Path, nil
-		}
+	if b.dir == "" {
+		b.dir, b.source = wt.Root, "the worktree argument"
+		b.logger.Info("bound by the worktree argument", "worktree", wt.Root)
+		return nil
 	}
-	return "", fmt.Errorf("%w: the client sent no file:// root; %s", ErrUnbound, next)
+	cur := b.dir
+	if b.env != nil {
+		cur = b.env.Worktree.Root
+	} else if w, err := worktree.Open(b.dir); err == nil {
+		cur = w.Root
+	}
+	if sameDir(cur, wt.Root) {
+		return nil
+	}
+	return fmt.Errorf("%w: this server serves the worktree %s (from %s) for as long as it runs, and the call names %s; use the wtenv server registered for that worktree (start one there with `wtenv serve --worktree %s`), or leave out %q", envs.ErrInvalidArguments, cur, b.source, wt.Root, wt.Root, tools.WorktreeArg)
+}
+
+func sameDir(a, b string) bool {
+	if ra, err := filepath.EvalSymlinks(a); err == nil {
+		a = ra
+	}
+	if rb, err := filepath.EvalSymlinks(b); err == nil {
+		b = rb
+	}
+	return filepath.Clean(a) == filepath.Clean(b)
 }
 
 // Close releases the engine connection.

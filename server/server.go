@@ -6,6 +6,7 @@ package server
 import (
 	"context"
 	_ "embed"
+	"fmt"
 	"io"
 	"log"
 	"log/slog"
@@ -30,14 +31,21 @@ type Options struct {
 
 // New returns the MCP server with every tool registered and bound to b.
 func New(b tools.Binding, logger *slog.Logger) *mcpserver.MCPServer {
-	s := mcpserver.NewMCPServer("wtenv", envs.Version,
+	s, _ := newServer(b, logger)
+	return s
+}
+
+func newServer(b tools.Binding, logger *slog.Logger) (*mcpserver.MCPServer, *tasks) {
+	t := newTasks()
+	opts := append(t.options(),
 		mcpserver.WithInstructions(instructions),
 		mcpserver.WithToolCapabilities(false),
 		mcpserver.WithRecovery(),
 		mcpserver.WithToolHandlerMiddleware(logCalls(logger)),
 	)
+	s := mcpserver.NewMCPServer("wtenv", envs.Version, opts...)
 	s.AddTools(tools.New(b).All()...)
-	return s
+	return s, t
 }
 
 // Serve runs the MCP server on stdin/stdout until the input ends or ctx is
@@ -45,18 +53,15 @@ func New(b tools.Binding, logger *slog.Logger) *mcpserver.MCPServer {
 func Serve(ctx context.Context, opts Options) error {
 	b := newBinding(opts.Worktree, opts.Logger)
 	defer b.Close()
-	s := New(b, opts.Logger)
+	s, t := newServer(b, opts.Logger)
+	// A task's call outlives its request; when the client goes, it is
+	// cancelled and given time to stop what it started.
+	defer t.stop(time.Minute)
 	stdio := mcpserver.NewStdioServer(s)
 	stdio.SetErrorLogger(log.New(slogWriter{opts.Logger}, "", 0))
-	// Advertise only the protocol versions in which a server may send
-	// requests (roots/list) during a tool call. In the newest version that
-	// request is sent without params and clients reject the whole call;
-	// with the older versions, roots work with every client tested.
-	stdio.SetContextFunc(func(ctx context.Context) context.Context {
-		return mcpserver.WithSupportedProtocolVersions(ctx, mcp.LegacyProtocolVersions())
-	})
+	f := newFraming(opts.Stdout, func(format string, args ...any) { opts.Logger.Error(fmt.Sprintf(format, args...)) })
 	opts.Logger.Info("serving MCP on stdio", "worktree", b.describe(), "version", envs.Version)
-	return stdio.Listen(ctx, opts.Stdin, opts.Stdout)
+	return stdio.Listen(ctx, f.input(opts.Stdin), f)
 }
 
 // logCalls logs each tool call's start, end, duration and outcome.

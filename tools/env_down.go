@@ -17,6 +17,7 @@ func (t *Tools) envDown() server.ServerTool {
 	tool := mcp.NewTool("env_down",
 		mcp.WithDescription("Stop and remove this worktree's stack: its containers and networks. Named volumes (data) are kept unless purge is set. Idempotent: on an absent stack it removes nothing and succeeds. Never touches another worktree's stack."),
 		mcp.WithInputSchema[DownArgs](),
+		withWorktree(),
 		mcp.WithOutputSchema[stack.Down](),
 		mcp.WithTitleAnnotation("Remove this worktree's stack"),
 		mcp.WithReadOnlyHintAnnotation(false),

@@ -21,6 +21,7 @@ func (t *Tools) envLogs() server.ServerTool {
 	tool := mcp.NewTool("env_logs",
 		mcp.WithDescription("Show the last log lines of this worktree's services (stdout and stderr), each line prefixed with its service name."),
 		mcp.WithInputSchema[LogsArgs](),
+		withWorktree(),
 		withRange(map[string][2]int{"tail": {0, maxTail}}),
 		mcp.WithOutputSchema[stack.Logs](),
 		mcp.WithTitleAnnotation("Logs of this worktree's stack"),

@@ -15,6 +15,7 @@ func (t *Tools) envSleep() server.ServerTool {
 	tool := mcp.NewTool("env_sleep",
 		mcp.WithDescription("Put this worktree's stack to sleep while you read and edit: its containers stop and hold no memory, and its data, container names and ports are kept. env_up or a test run wakes it, in about the time its services take to start. Use it when you will not run the stack for a while, so other worktrees' stacks have room. Idempotent; refused while a test run uses the stack."),
 		mcp.WithInputSchema[SleepArgs](),
+		withWorktree(),
 		mcp.WithOutputSchema[stack.Stack](),
 		mcp.WithTitleAnnotation("Put this worktree's stack to sleep"),
 		mcp.WithReadOnlyHintAnnotation(false),

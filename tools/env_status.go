@@ -15,6 +15,7 @@ func (t *Tools) envStatus() server.ServerTool {
 	tool := mcp.NewTool("env_status",
 		mcp.WithDescription("Report this worktree's stack: its state (absent, partial, running, stopped, asleep), each service's state, health, exit code, URLs on 127.0.0.1 and memory, and the stack's total memory."),
 		mcp.WithInputSchema[StatusArgs](),
+		withWorktree(),
 		mcp.WithOutputSchema[stack.Stack](),
 		mcp.WithTitleAnnotation("Status of this worktree's stack"),
 		mcp.WithReadOnlyHintAnnotation(true),

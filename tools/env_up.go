@@ -21,6 +21,8 @@ func (t *Tools) envUp() server.ServerTool {
 	tool := mcp.NewTool("env_up",
 		mcp.WithDescription("Bring up this worktree's own copy of the project's Docker Compose stack, isolated from every other worktree: its own container names, host ports, networks and volumes. Builds and starts services in dependency order and waits until they are healthy. Idempotent: on a running, unchanged stack it changes nothing. Returns each service's state, health, URLs on 127.0.0.1 and memory."),
 		mcp.WithInputSchema[UpArgs](),
+		withWorktree(),
+		mcp.WithTaskSupport(mcp.TaskSupportOptional),
 		withRange(map[string][2]int{"timeout_s": {0, maxTimeoutS}}),
 		mcp.WithOutputSchema[stack.Stack](),
 		mcp.WithTitleAnnotation("Start this worktree's stack"),

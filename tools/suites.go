@@ -22,6 +22,8 @@ func (t *Tools) suiteTool(name, suite, description string) server.ServerTool {
 	tool := mcp.NewTool(name,
 		mcp.WithDescription(description),
 		mcp.WithInputSchema[TestArgs](),
+		withWorktree(),
+		mcp.WithTaskSupport(mcp.TaskSupportOptional),
 		withRange(map[string][2]int{"timeout_s": {0, maxTimeoutS}}),
 		mcp.WithOutputSchema[runner.TestRun](),
 		mcp.WithTitleAnnotation("Run the "+suite+" tests in this worktree's stack"),

@@ -6,6 +6,7 @@ package tools
 
 import (
 	"context"
+	"errors"
 	"sync"
 
 	"github.com/mark3labs/mcp-go/mcp"
@@ -15,9 +16,13 @@ import (
 )
 
 // Binding is the one worktree the server serves. No tool argument can name
-// another, so an agent can only see and change its own stack.
+// another once it is bound (the worktree argument can only bind an unbound
+// server), so an agent can only see and change its own stack.
 type Binding interface {
 	Env(ctx context.Context, req mcp.CallToolRequest) (*envs.Env, error)
+	// Claim checks the call's worktree argument, binding an unbound
+	// server to it, for tools that need no worktree.
+	Claim(ctx context.Context, req mcp.CallToolRequest) error
 }
 
 // Tools holds what the handlers need: the binding and the machine-wide
@@ -51,6 +56,9 @@ func handler[A, R any](tool mcp.Tool, fn func(ctx context.Context, req mcp.CallT
 			return errorResult(err), nil
 		}
 		res, summary, err := fn(ctx, req, args)
+		if ir := (*InputRequired)(nil); errors.As(err, &ir) {
+			return ir.Result, nil
+		}
 		if err != nil {
 			return errorResult(err), nil
 		}

@@ -145,8 +145,8 @@ var argumentErrors = []struct {
 	tool string
 	args any
 }{
-	{"unknown argument", "env_up", map[string]any{"worktree": "/elsewhere"}},
-	{"unknown arguments", "env_up", map[string]any{"worktree": "/elsewhere", "project": "p"}},
+	{"unknown argument", "env_up", map[string]any{"project": "elsewhere"}},
+	{"unknown arguments", "env_up", map[string]any{"project": "p", "branch": "main"}},
 	{"arguments to a tool without any", "env_status", map[string]any{"x": 1}},
 	{"wrong type", "env_logs", map[string]any{"tail": "many"}},
 	{"not a whole number", "env_logs", `{"tail": 2.5}`},
@@ -156,7 +156,7 @@ var argumentErrors = []struct {
 	{"timeout below the minimum", "run_e2e_tests", map[string]any{"timeout_s": -5}},
 	{"string for an array", "env_up", map[string]any{"services": "web"}},
 	{"wrong element type", "env_up", map[string]any{"services": []any{"web", 1}}},
-	{"several mistakes", "env_logs", map[string]any{"tail": 5000, "worktree": "/elsewhere"}},
+	{"several mistakes", "env_logs", map[string]any{"tail": 5000, "project": "elsewhere"}},
 	{"an array for the arguments", "env_up", `["web"]`},
 	{"a string for the arguments", "env_status", `"all"`},
 }
@@ -171,6 +171,8 @@ func (b *fakeBinding) Env(context.Context, mcp.CallToolRequest) (*envs.Env, erro
 	b.calls++
 	return nil, b.err
 }
+
+func (b *fakeBinding) Claim(context.Context, mcp.CallToolRequest) error { return nil }
 
 // request builds a call of tool with args; a string is raw JSON.
 func request(tool string, args any) mcp.CallToolRequest {

@@ -151,7 +151,7 @@ func (in input) word(verr *jsonschema.ValidationError) string {
 
 // fixed ends every message about the arguments a tool takes, since the
 // first thing a model tries is to name another worktree.
-const fixed = "(the worktree is fixed when the server starts)"
+const fixed = "(the worktree is fixed once the server is bound to it)"
 
 func (in input) describe(e *jsonschema.ValidationError) string {
 	arg := "arguments"

@@ -1,0 +1,256 @@
+package server
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/mark3labs/mcp-go/mcp"
+)
+
+// framing sits between the client's stdio stream and mcp-go's stdio
+// server, and does the JSON-RPC framing mcp-go leaves undone:
+//   - a batch (an array of messages) is served where the negotiated
+//     revision has batches (2025-03-26, where servers must accept them):
+//     each message is handed on alone and the responses go back as one
+//     array; elsewhere a batch is an invalid request;
+//   - a message that is neither a request, a notification nor a response
+//     (no method) is an invalid request (-32600), not an unknown method;
+//   - tools/call arguments that are not an object are invalid params
+//     (-32602), as 2025-11-25 asks, rather than a tool error.
+//
+// Everything else passes through unchanged, line by line.
+type framing struct {
+	out     io.Writer
+	mu      sync.Mutex        // guards everything below and writes to out
+	pending []byte            // output not yet ended by a newline
+	version string            // the revision initialize negotiated
+	batches map[string]*batch // a batched request's id → its batch
+	logf    func(string, ...any)
+}
+
+type batch struct {
+	want      int               // responses still awaited
+	responses []json.RawMessage // in arrival order
+}
+
+// batchVersion is the one revision whose schema has JSON-RPC batches.
+const batchVersion = mcp.ProtocolVersion20250326
+
+func newFraming(out io.Writer, logf func(string, ...any)) *framing {
+	return &framing{out: out, batches: map[string]*batch{}, logf: logf}
+}
+
+// input reads the client's stream and returns the stream mcp-go reads:
+// the client's messages, one per line, less those answered here.
+func (f *framing) input(in io.Reader) io.Reader {
+	r, w := io.Pipe()
+	go func() {
+		sc := bufio.NewScanner(in)
+		sc.Buffer(make([]byte, 64*1024), 64*1024*1024)
+		for sc.Scan() {
+			for _, line := range f.filter(bytes.TrimSpace(sc.Bytes())) {
+				if _, err := w.Write(append(line, '\n')); err != nil {
+					return
+				}
+			}
+		}
+		w.CloseWithError(sc.Err())
+	}()
+	return r
+}
+
+// filter answers what mcp-go would answer wrongly and returns the lines
+// to hand on.
+func (f *framing) filter(line []byte) [][]byte {
+	if len(line) == 0 || !json.Valid(line) {
+		return [][]byte{line} // mcp-go answers a parse error
+	}
+	if line[0] != '[' {
+		if errResp := f.check(line); errResp != nil {
+			f.write(errResp)
+			return nil
+		}
+		return [][]byte{line}
+	}
+	var msgs []json.RawMessage
+	_ = json.Unmarshal(line, &msgs)
+	f.mu.Lock()
+	version := f.version
+	f.mu.Unlock()
+	switch {
+	case len(msgs) == 0:
+		f.write(errorLine(nil, mcp.INVALID_REQUEST, "Invalid Request: an empty batch"))
+		return nil
+	case version != batchVersion:
+		v := version
+		if v == "" {
+			v = "none negotiated yet"
+		}
+		f.write(errorLine(nil, mcp.INVALID_REQUEST, fmt.Sprintf("Invalid Request: JSON-RPC batches are part of protocol version %s only (this session: %s); send one message per line", batchVersion, v)))
+		return nil
+	}
+	b := &batch{}
+	var pass [][]byte
+	f.mu.Lock()
+	for _, m := range msgs {
+		m = bytes.TrimSpace(m)
+		if errResp := f.checkLocked(m); errResp != nil {
+			b.responses = append(b.responses, errResp)
+			continue
+		}
+		if id, ok := requestID(m); ok {
+			b.want++
+			f.batches[id] = b
+		}
+		pass = append(pass, m)
+	}
+	if b.want == 0 && len(b.responses) > 0 {
+		f.flushLocked(b)
+	}
+	f.mu.Unlock()
+	return pass
+}
+
+func (f *framing) check(m []byte) []byte {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.checkLocked(m)
+}
+
+// checkLocked returns the error response for one message, or nil to hand
+// it on; it notes the revision an initialize request asks for.
+func (f *framing) checkLocked(m []byte) []byte {
+	var msg struct {
+		ID     json.RawMessage `json:"id"`
+		Method json.RawMessage `json:"method"`
+		Result json.RawMessage `json:"result"`
+		Error  json.RawMessage `json:"error"`
+		Params struct {
+			ProtocolVersion string          `json:"protocolVersion"`
+			Arguments       json.RawMessage `json:"arguments"`
+		} `json:"params"`
+	}
+	if len(m) == 0 || m[0] != '{' || json.Unmarshal(m, &msg) != nil {
+		return errorLine(nil, mcp.INVALID_REQUEST, "Invalid Request: a message must be a JSON object")
+	}
+	id := validID(msg.ID)
+	if msg.Method == nil {
+		if msg.Result != nil || msg.Error != nil {
+			return nil // the client's answer to a request of ours
+		}
+		return errorLine(id, mcp.INVALID_REQUEST, `Invalid Request: no "method"`)
+	}
+	var method string
+	if json.Unmarshal(msg.Method, &method) != nil {
+		return errorLine(id, mcp.INVALID_REQUEST, `Invalid Request: "method" must be a string`)
+	}
+	switch method {
+	case string(mcp.MethodInitialize):
+		f.version = mcp.NegotiateLegacyVersion(msg.Params.ProtocolVersion)
+	case string(mcp.MethodToolsCall):
+		if a := bytes.TrimSpace(msg.Params.Arguments); len(a) > 0 && a[0] != '{' && string(a) != "null" {
+			return errorLine(id, mcp.INVALID_PARAMS, "Invalid params: tools/call arguments must be an object of named arguments")
+		}
+	}
+	return nil
+}
+
+// Write takes mcp-go's output; a response to a batched request waits for
+// the rest of its batch.
+func (f *framing) Write(p []byte) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.pending = append(f.pending, p...)
+	for {
+		i := bytes.IndexByte(f.pending, '\n')
+		if i < 0 {
+			return len(p), nil
+		}
+		line := bytes.Clone(f.pending[:i])
+		f.pending = f.pending[i+1:]
+		if err := f.route(line); err != nil {
+			return len(p), err
+		}
+	}
+}
+
+func (f *framing) route(line []byte) error {
+	var msg struct {
+		ID     json.RawMessage `json:"id"`
+		Method json.RawMessage `json:"method"`
+	}
+	if json.Unmarshal(line, &msg) == nil && msg.Method == nil && msg.ID != nil {
+		if b, ok := f.batches[string(msg.ID)]; ok {
+			delete(f.batches, string(msg.ID))
+			b.responses = append(b.responses, line)
+			if b.want--; b.want == 0 {
+				return f.flushLocked(b)
+			}
+			return nil
+		}
+	}
+	_, err := f.out.Write(append(line, '\n'))
+	return err
+}
+
+func (f *framing) flushLocked(b *batch) error {
+	arr, err := json.Marshal(b.responses)
+	if err != nil {
+		return err
+	}
+	_, err = f.out.Write(append(arr, '\n'))
+	return err
+}
+
+// write sends one line of our own.
+func (f *framing) write(line []byte) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, err := f.out.Write(append(line, '\n')); err != nil && f.logf != nil {
+		f.logf("writing an error response: %v", err)
+	}
+}
+
+// requestID returns a request's id as its JSON text; notifications have
+// none.
+func requestID(m []byte) (string, bool) {
+	var msg struct {
+		ID json.RawMessage `json:"id"`
+	}
+	if json.Unmarshal(m, &msg) != nil || validID(msg.ID) == nil {
+		return "", false
+	}
+	return string(msg.ID), true
+}
+
+// validID returns id when it is a string or a number, as JSON-RPC allows;
+// otherwise nil (the error's id is then null).
+func validID(id json.RawMessage) json.RawMessage {
+	id = bytes.TrimSpace(id)
+	if len(id) == 0 || (id[0] != '"' && id[0] != '-' && (id[0] < '0' || id[0] > '9')) {
+		return nil
+	}
+	return id
+}
+
+func errorLine(id json.RawMessage, code int, message string) []byte {
+	if id == nil {
+		id = json.RawMessage("null")
+	}
+	b, _ := json.Marshal(struct {
+		JSONRPC string          `json:"jsonrpc"`
+		ID      json.RawMessage `json:"id"`
+		Error   struct {
+			Code    int    `json:"code"`
+			Message string `json:"message"`
+		} `json:"error"`
+	}{JSONRPC: mcp.JSONRPC_VERSION, ID: id, Error: struct {
+		Code    int    `json:"code"`
+		Message string `json:"message"`
+	}{code, message}})
+	return b
+}
