@@ -226,8 +226,9 @@ func TestErrorsReachTheModel(t *testing.T) {
 	}
 }
 
-// A cancelled env_up stops; what it had created carries the stack's labels
-// and the next env_down removes all of it.
+// A cancelled env_up stops what it started, and says so; what it had
+// created carries the stack's labels and the next env_down removes all of
+// it.
 func TestCancelledUpIsCleanedByDown(t *testing.T) {
 	repo := enginetest.Worktrees(t)[0]
 
@@ -263,10 +264,23 @@ func TestCancelledUpIsCleanedByDown(t *testing.T) {
 	if _, err := cs.CallTool(ctx, params); err == nil {
 		t.Fatal("cancelled env_up returned no error")
 	}
+	// Cancel means stop: what up started is stopped (the server answers
+	// other calls meanwhile, so the stop is awaited).
 	var st stack.Stack
-	s.call(t, "env_status", nil, &st)
-	if st.State == stack.StateAbsent {
-		t.Fatalf("nothing was created before the cancel; the test proves nothing")
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(300 * time.Millisecond) {
+		s.call(t, "env_status", nil, &st)
+		if st.State == stack.StateAbsent {
+			t.Fatalf("nothing was created before the cancel; the test proves nothing")
+		}
+		if st.State == stack.StateStopped {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("a minute after the cancel the stack is %s: %+v", st.State, st.Services)
+		}
+	}
+	if b, _ := os.ReadFile(s.logPath); !strings.Contains(string(b), "up stopped the") {
+		t.Errorf("the server's log does not say what the cancelled up stopped")
 	}
 	var d stack.Down
 	s.call(t, "env_down", nil, &d)

@@ -20,7 +20,9 @@ import (
 //   - a message that is neither a request, a notification nor a response
 //     (no method) is an invalid request (-32600), not an unknown method;
 //   - tools/call arguments that are not an object are invalid params
-//     (-32602), as 2025-11-25 asks, rather than a tool error.
+//     (-32602), as 2025-11-25 asks, rather than a tool error;
+//   - a request the client cancelled gets no response, as the
+//     specification asks (mcp-go answers it with the handler's error).
 //
 // Everything else passes through unchanged, line by line.
 type framing struct {
@@ -29,6 +31,7 @@ type framing struct {
 	pending []byte            // output not yet ended by a newline
 	version string            // the revision initialize negotiated
 	batches map[string]*batch // a batched request's id → its batch
+	dropped map[string]bool   // ids of requests the client cancelled
 	logf    func(string, ...any)
 }
 
@@ -41,7 +44,7 @@ type batch struct {
 const batchVersion = mcp.ProtocolVersion20250326
 
 func newFraming(out io.Writer, logf func(string, ...any)) *framing {
-	return &framing{out: out, batches: map[string]*batch{}, logf: logf}
+	return &framing{out: out, batches: map[string]*batch{}, dropped: map[string]bool{}, logf: logf}
 }
 
 // input reads the client's stream and returns the stream mcp-go reads:
@@ -132,6 +135,7 @@ func (f *framing) checkLocked(m []byte) []byte {
 		Params struct {
 			ProtocolVersion string          `json:"protocolVersion"`
 			Arguments       json.RawMessage `json:"arguments"`
+			RequestID       json.RawMessage `json:"requestId"`
 		} `json:"params"`
 	}
 	if len(m) == 0 || m[0] != '{' || json.Unmarshal(m, &msg) != nil {
@@ -149,6 +153,10 @@ func (f *framing) checkLocked(m []byte) []byte {
 		return errorLine(id, mcp.INVALID_REQUEST, `Invalid Request: "method" must be a string`)
 	}
 	switch method {
+	case string(mcp.MethodNotificationCancelled):
+		if id := validID(msg.Params.RequestID); id != nil {
+			f.dropped[string(id)] = true
+		}
 	case string(mcp.MethodInitialize):
 		f.version = mcp.NegotiateLegacyVersion(msg.Params.ProtocolVersion)
 	case string(mcp.MethodToolsCall):
@@ -184,6 +192,10 @@ func (f *framing) route(line []byte) error {
 		Method json.RawMessage `json:"method"`
 	}
 	if json.Unmarshal(line, &msg) == nil && msg.Method == nil && msg.ID != nil {
+		if f.dropped[string(msg.ID)] {
+			delete(f.dropped, string(msg.ID))
+			return nil
+		}
 		if b, ok := f.batches[string(msg.ID)]; ok {
 			delete(f.batches, string(msg.ID))
 			b.responses = append(b.responses, line)

@@ -18,13 +18,18 @@ import (
 // own stop signal and grace period. It returns how many it stopped; a
 // container already stopped or gone counts as done.
 func (e *Docker) Stop(ctx context.Context, scope Scope) (int, error) {
+	return e.stop(ctx, scope, nil)
+}
+
+// stop is Stop for the services only says yes to (nil: all).
+func (e *Docker) stop(ctx context.Context, scope Scope, only func(service string) bool) (int, error) {
 	res, err := e.api.ContainerList(ctx, client.ContainerListOptions{Filters: scope.services()})
 	if err != nil {
 		return 0, fmt.Errorf("listing containers of %s: %w", scope.Project, err)
 	}
 	running := map[string]container.Summary{}
 	for _, c := range res.Items {
-		if c.State == container.StateRunning || c.State == container.StateRestarting {
+		if (c.State == container.StateRunning || c.State == container.StateRestarting) && (only == nil || only(c.Labels[LabelService])) {
 			running[c.Labels[LabelService]] = c
 		}
 	}

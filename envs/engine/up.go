@@ -91,10 +91,40 @@ func (e *Docker) Up(ctx context.Context, p *types.Project, meta Meta, opts UpOpt
 			return nil
 		})
 	}
-	if err := g.Wait(); err != nil {
-		return err
+	err = g.Wait()
+	if err == nil {
+		err = e.awaitHealthy(ctx, p, deadline, progress)
 	}
-	return e.awaitHealthy(ctx, p, deadline, progress)
+	if err != nil && ctx.Err() != nil {
+		return e.undo(ctx, p, meta, existing, changes, err, progress)
+	}
+	return err
+}
+
+// undo stops, after a cancelled Up, the containers it started: those of
+// the selected services that were not already running unchanged when it
+// began. What ran before runs on; what it created stays, stopped, for the
+// next Up or Down.
+func (e *Docker) undo(ctx context.Context, p *types.Project, meta Meta, existing map[string]container.Summary, changes *changeSet, cause error, progress func(string)) error {
+	started := func(service string) bool {
+		if _, ok := p.Services[service]; !ok {
+			return false
+		}
+		old, ok := existing[service]
+		return !ok || old.State != container.StateRunning || changes.of[service] != unchanged
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+	defer cancel()
+	n, err := e.stop(sctx, meta.Scope(), func(service string) bool {
+		changes.mu.Lock()
+		defer changes.mu.Unlock()
+		return started(service)
+	})
+	if err != nil {
+		return fmt.Errorf("%w; stopping what up had started failed (%v): run down to remove the stack", cause, err)
+	}
+	progress(fmt.Sprintf("cancelled: stopped %d container(s) up had started", n))
+	return fmt.Errorf("%w: up stopped the %d container(s) it had started, and what it created stays, stopped; up starts the stack again, down removes it", cause, n)
 }
 
 type imageRef struct{ ref, id string }
