@@ -2,7 +2,7 @@ package envs
 
 import (
 	"context"
-	"os"
+	"maps"
 	"slices"
 
 	"github.com/wtenv/wtenv/envs/compose"
@@ -15,46 +15,55 @@ import (
 // assignPorts gives the project its block of host ports under the state
 // file's lock, so concurrent wtenv processes never hand out the same ports,
 // and returns one host port per published container port, in order.
+// Where the ports came from is dropped: see assignPortsNoted.
 func (e *Env) assignPorts(ctx context.Context, refs []compose.PortRef) ([]int, error) {
+	hostPorts, _, err := e.assignPortsNoted(ctx, refs)
+	return hostPorts, err
+}
+
+// assignPortsNoted is assignPorts that also says where the ports came
+// from, for a caller that reports warnings with the stack.
+func (e *Env) assignPortsNoted(ctx context.Context, refs []compose.PortRef) ([]int, portNote, error) {
 	free, err := e.portProbe(ctx, refs)
 	if err != nil {
-		return nil, err
+		return nil, portNote{}, err
 	}
 	var block *state.PortBlock
+	var note portNote
 	err = e.store.Update(ctx, func(f *state.File) error {
 		cur := project(f, e)
-		b, err := e.pickBlock(f, len(refs), free)
+		b, n, err := e.pickBlock(f, len(refs), free)
 		if err != nil {
 			return err
 		}
-		if block = b; b != nil {
+		if block, note = b, n; b != nil {
 			cur.Ports = b
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, portNote{}, err
 	}
-	return blockPorts(block, len(refs)), nil
+	return blockPorts(block, len(refs)), note, nil
 }
 
 // previewPorts is assignPorts without recording the block: the ports up
 // would use now, for config. Without an engine it probes this machine
 // only.
-func (e *Env) previewPorts(ctx context.Context, refs []compose.PortRef) ([]int, error) {
+func (e *Env) previewPorts(ctx context.Context, refs []compose.PortRef) ([]int, portNote, error) {
 	free, err := e.portProbe(ctx, refs)
 	if err != nil {
-		return nil, err
+		return nil, portNote{}, err
 	}
 	f, err := e.store.Read(ctx)
 	if err != nil {
-		return nil, err
+		return nil, portNote{}, err
 	}
-	block, err := e.pickBlock(f, len(refs), free)
+	block, note, err := e.pickBlock(f, len(refs), free)
 	if err != nil {
-		return nil, err
+		return nil, portNote{}, err
 	}
-	return blockPorts(block, len(refs)), nil
+	return blockPorts(block, len(refs)), note, nil
 }
 
 // portProbe is the test of whether a host port can go to this stack.
@@ -76,30 +85,21 @@ func (e *Env) portProbe(ctx context.Context, refs []compose.PortRef) (func(int) 
 }
 
 // pickBlock chooses the project's block for n ports given the state file:
-// its current one when it still fits, else the first free one from where
-// its hash points.
-func (e *Env) pickBlock(f *state.File, n int, free func(int) bool) (*state.PortBlock, error) {
+// the ports Conductor reserved for the workspace when CONDUCTOR_PORT is set
+// and they fit, else its current block when it still fits, else the first
+// free one from where its hash points.
+func (e *Env) pickBlock(f *state.File, n int, free func(int) bool) (*state.PortBlock, portNote, error) {
 	r, err := ports.RangeFromEnv()
 	if err != nil {
-		return nil, err
+		return nil, portNote{}, err
 	}
-	var current *state.PortBlock
-	if cur, ok := f.Projects[e.Project]; ok {
-		current = cur.Ports
+	b, note, err := e.conductorBlock(f, n, free)
+	if err != nil || b != nil {
+		return b, note, err
 	}
-	var taken []state.PortBlock
-	for name, p := range f.Projects {
-		if name == e.Project || p.Ports == nil {
-			continue
-		}
-		// A worktree deleted from disk no longer holds its block; if its
-		// stack still runs, its published ports keep them out.
-		if _, err := os.Stat(p.Worktree); err != nil {
-			continue
-		}
-		taken = append(taken, *p.Ports)
-	}
-	return ports.Assign(r, identity.RootHash(e.Worktree.Root), current, taken, n, free)
+	taken := slices.Collect(maps.Values(e.otherBlocks(f)))
+	b, err = ports.Assign(r, identity.RootHash(e.Worktree.Root), currentBlock(f, e.Project), taken, n, free)
+	return b, note, err
 }
 
 // blockPorts are the first n ports of block.

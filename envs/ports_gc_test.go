@@ -35,6 +35,7 @@ func TestPortFree(t *testing.T) {
 // and ports held on this machine, where forwarding answers.
 func TestAssignPortsOnARemoteEngine(t *testing.T) {
 	t.Setenv("WTENV_PORT_RANGE", "30000-30063") // two blocks of 32
+	t.Setenv("CONDUCTOR_PORT", "")
 	eng, store := newFake(), tempStore(t)
 	eng.host = remote
 	e := fakeWorktree(t, eng, store, "main", "api")

@@ -46,7 +46,7 @@ func (e *Env) Resolve(ctx context.Context) (Resolved, error) {
 	if err := compose.Check(p, cfg); err != nil {
 		return Resolved{}, err
 	}
-	hostPorts, err := e.previewPorts(ctx, compose.Published(p))
+	hostPorts, note, err := e.previewPorts(ctx, compose.Published(p))
 	if err != nil {
 		return Resolved{}, err
 	}
@@ -69,7 +69,13 @@ func (e *Env) Resolve(ctx context.Context) (Resolved, error) {
 		Warnings:     res.Warnings,
 		Compose:      p,
 	}
+	if note.Conductor {
+		out.Rewrites = append(out.Rewrites, fmt.Sprintf("host ports %d-%d: the ports Conductor reserved for this workspace (%s)", hostPorts[0], hostPorts[0]+conductorSpan-1, conductorPortVar))
+	}
 	out.Rewrites = append(out.Rewrites, res.Ports...)
+	if note.Warning != "" {
+		out.Warnings = append(out.Warnings, note.Warning)
+	}
 	for _, sh := range cfg.Share {
 		out.Rewrites = append(out.Rewrites, fmt.Sprintf("service %q runs once for all worktrees of the repository (share: in wtenv.yaml) and joins this stack's networks under its name", sh.Service))
 	}

@@ -139,7 +139,7 @@ func (e *Env) load(ctx context.Context) (*types.Project, compose.Config, compose
 	if err := compose.Check(p, cfg); err != nil {
 		return nil, cfg, compose.Result{}, err
 	}
-	hostPorts, err := e.assignPorts(ctx, compose.Published(p))
+	hostPorts, note, err := e.assignPortsNoted(ctx, compose.Published(p))
 	if err != nil {
 		return nil, cfg, compose.Result{}, err
 	}
@@ -148,6 +148,9 @@ func (e *Env) load(ctx context.Context) (*types.Project, compose.Config, compose
 		bindAll(p)
 	}
 	res, err := compose.Isolate(p, e.Project, hostPorts, e.Worktree.Root)
+	if note.Warning != "" {
+		res.Warnings = append(res.Warnings, note.Warning)
+	}
 	return p, cfg, res, err
 }
 

@@ -125,7 +125,7 @@ func (b *binding) claim(req mcp.CallToolRequest) error {
 	}
 	wt, err := worktree.Open(arg)
 	if err != nil {
-		return fmt.Errorf("%w: argument %q: %s is not inside a git worktree (%v); pass the absolute path of the worktree you work in", envs.ErrInvalidArguments, tools.WorktreeArg, arg, err)
+		return fmt.Errorf("%w: argument %q: %s is not inside a git worktree; pass the absolute path of the worktree you work in", envs.ErrInvalidArguments, tools.WorktreeArg, arg)
 	}
 	if b.dir == "" {
 		b.dir, b.source = wt.Root, "the worktree argument"

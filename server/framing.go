@@ -205,8 +205,48 @@ func (f *framing) route(line []byte) error {
 			return nil
 		}
 	}
-	_, err := f.out.Write(append(line, '\n'))
+	_, err := f.out.Write(append(fixInputRequests(line), '\n'))
 	return err
+}
+
+// fixInputRequests gives each roots/list input request of an
+// input_required result an empty params object. mcp-go writes the request
+// without params, which the schema allows, but which the official go-sdk
+// client fails to decode ("unexpected end of JSON input"), losing the
+// call.
+func fixInputRequests(line []byte) []byte {
+	if !bytes.Contains(line, []byte(`"input_required"`)) {
+		return line
+	}
+	var msg map[string]json.RawMessage
+	if json.Unmarshal(line, &msg) != nil {
+		return line
+	}
+	var res map[string]json.RawMessage
+	if json.Unmarshal(msg["result"], &res) != nil {
+		return line
+	}
+	var reqs map[string]map[string]json.RawMessage
+	if json.Unmarshal(res["inputRequests"], &reqs) != nil {
+		return line
+	}
+	for _, r := range reqs {
+		if _, ok := r["params"]; !ok {
+			r["params"] = json.RawMessage("{}")
+		}
+	}
+	var err error
+	if res["inputRequests"], err = json.Marshal(reqs); err != nil {
+		return line
+	}
+	if msg["result"], err = json.Marshal(res); err != nil {
+		return line
+	}
+	out, err := json.Marshal(msg)
+	if err != nil {
+		return line
+	}
+	return out
 }
 
 func (f *framing) flushLocked(b *batch) error {

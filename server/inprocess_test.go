@@ -35,6 +35,12 @@ func (b *countingBinding) Env(ctx context.Context, req mcp.CallToolRequest) (*en
 // inProcess starts a server on b and returns an initialized client of it.
 func inProcess(t *testing.T, b *binding, opts ...client.ClientOption) (*client.Client, *countingBinding) {
 	t.Helper()
+	return inProcessAt(t, b, mcp.LATEST_PROTOCOL_VERSION, opts...)
+}
+
+// inProcessAt is inProcess at a protocol version.
+func inProcessAt(t *testing.T, b *binding, version string, opts ...client.ClientOption) (*client.Client, *countingBinding) {
+	t.Helper()
 	counted := &countingBinding{binding: b}
 	c, err := client.NewInProcessClientWithOptions(New(counted, slog.New(slog.DiscardHandler)), opts...)
 	if err != nil {
@@ -46,7 +52,7 @@ func inProcess(t *testing.T, b *binding, opts ...client.ClientOption) (*client.C
 		t.Fatal(err)
 	}
 	if _, err := c.Initialize(t.Context(), mcp.InitializeRequest{Params: mcp.InitializeParams{
-		ProtocolVersion: mcp.LATEST_PROTOCOL_VERSION,
+		ProtocolVersion: version,
 		ClientInfo:      mcp.Implementation{Name: "wtenv-inprocess", Version: "1"},
 	}}); err != nil {
 		t.Fatal(err)
@@ -89,7 +95,7 @@ func TestArgumentErrorsInProcess(t *testing.T) {
 	t.Setenv("WTENV_STATE_DIR", t.TempDir())
 	repo := enginetest.Repo(t, "args", map[string][]byte{"README.md": []byte("no compose file here")})
 	c, b := inProcess(t, newBinding(repo, slog.New(slog.DiscardHandler)))
-	const upTakes = "this tool takes only build, services, timeout_s (the worktree is fixed when the server starts)"
+	const upTakes = "this tool takes only build, services, timeout_s, worktree (the worktree is fixed once the server is bound to it)"
 	for _, tc := range []struct {
 		tool string
 		args any
@@ -104,11 +110,11 @@ func TestArgumentErrorsInProcess(t *testing.T) {
 		{"run_e2e_tests", map[string]any{"timeout_s": -5}, `argument "timeout_s" must be at least 0, not -5`},
 		{"env_up", map[string]any{"services": "web"}, `argument "services" must be an array of strings, not string`},
 		{"env_up", map[string]any{"services": []any{"web", 7}}, `argument "services[1]" must be a string, not number`},
-		{"env_up", map[string]any{"worktree": "/elsewhere"}, `unknown argument "worktree"; ` + upTakes},
-		{"env_status", map[string]any{"worktree": "/elsewhere"}, `unknown argument "worktree"; this tool takes no arguments (the worktree is fixed when the server starts)`},
+		{"env_up", map[string]any{"project": "elsewhere"}, `unknown argument "project"; ` + upTakes},
+		{"env_status", map[string]any{"branch": "main"}, `unknown argument "branch"; this tool takes only worktree (the worktree is fixed once the server is bound to it)`},
 		{"env_up", []any{"web"}, `arguments must be an object of named arguments, not array; ` + upTakes},
 		{"env_up", "web", `arguments must be an object of named arguments, not string; ` + upTakes},
-		{"env_down", 1, `arguments must be an object of named arguments, not number; this tool takes only purge (the worktree is fixed when the server starts)`},
+		{"env_down", 1, `arguments must be an object of named arguments, not number; this tool takes only purge, worktree (the worktree is fixed once the server is bound to it)`},
 	} {
 		text, kind := callError(t, c, tc.tool, tc.args)
 		if text != tc.want || kind != "invalid_arguments" {
@@ -126,12 +132,48 @@ func TestNotAWorktreeInProcess(t *testing.T) {
 	dir := t.TempDir()
 	c, b := inProcess(t, newBinding(dir, slog.New(slog.DiscardHandler)))
 	text, kind := callError(t, c, "env_status", nil)
-	want := "worktree " + dir + " (--worktree): " + dir + ": not inside a git worktree: run inside a git worktree or pass --worktree DIR"
+	want := "worktree " + dir + " (from --worktree): " + dir + ": not inside a git worktree: run inside a git worktree or pass --worktree DIR"
 	if text != want || kind != "bad_configuration" {
 		t.Errorf("got %q (kind %q)\nwant %q (kind bad_configuration)", text, kind, want)
 	}
 	if b.calls.Load() != 1 {
 		t.Errorf("binding asked %d times, want 1", b.calls.Load())
+	}
+}
+
+// The worktree argument binds an unbound server, may be repeated, and
+// cannot move a bound one: each mistake names what to pass.
+func TestWorktreeArgumentInProcess(t *testing.T) {
+	t.Setenv("WTENV_WORKTREE", "")
+	t.Chdir(t.TempDir())
+	t.Setenv("WTENV_STATE_DIR", t.TempDir())
+	repo := enginetest.Repo(t, "arg", map[string][]byte{"README.md": []byte("no compose file here")})
+	other := enginetest.Repo(t, "other", map[string][]byte{"README.md": []byte("another")})
+	notWT := t.TempDir()
+	b := newBinding("", slog.New(slog.DiscardHandler))
+	c, _ := inProcess(t, b)
+	for _, tc := range []struct{ arg, want string }{
+		{"arg", `invalid arguments: argument "worktree" must be the worktree's absolute path, not "arg"`},
+		{notWT, `invalid arguments: argument "worktree": ` + notWT + ` is not inside a git worktree; pass the absolute path`},
+	} {
+		if text, kind := callError(t, c, "env_sleep", map[string]any{"worktree": tc.arg}); !strings.HasPrefix(text, tc.want) || kind != "invalid_arguments" {
+			t.Errorf("worktree %q: got %q (kind %q), want %q…", tc.arg, text, kind, tc.want)
+		}
+	}
+	if b.dir != "" {
+		t.Fatalf("a bad worktree argument bound the server to %s", b.dir)
+	}
+	// env_list needs no worktree, yet its argument binds as any other's.
+	if _, err := c.CallTool(t.Context(), mcp.CallToolRequest{Params: mcp.CallToolParams{Name: "env_list", Arguments: map[string]any{"worktree": repo + "/"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if b.dir != repo || b.source != "the worktree argument" {
+		t.Fatalf("bound to %q from %q, want %s from the worktree argument", b.dir, b.source, repo)
+	}
+	text, kind := callError(t, c, "env_down", map[string]any{"worktree": other})
+	want := "this server serves the worktree " + repo + " (from the worktree argument) for as long as it runs, and the call names " + other
+	if !strings.Contains(text, want) || !strings.Contains(text, "wtenv serve --worktree "+other) || kind != "invalid_arguments" {
+		t.Errorf("another worktree: got %q (kind %q), want …%q…", text, kind, want)
 	}
 }
 
@@ -146,37 +188,43 @@ func (r roots) ListRoots(context.Context, mcp.ListRootsRequest) (*mcp.ListRootsR
 }
 
 // A server started with no worktree (no --worktree, no WTENV_WORKTREE,
-// outside any git worktree) binds to the client's first file:// root; a
-// client without one is told how to start the server instead.
+// outside any git worktree) binds to the client's first file:// root,
+// asked for by roots/list before 2026-07-28 and by a multi round-trip
+// result from then; a client without one is told to pass the worktree
+// argument or how to start the server instead.
 func TestUnboundInProcess(t *testing.T) {
 	t.Setenv("WTENV_WORKTREE", "")
 	t.Chdir(t.TempDir())
-	const next = "; start wtenv serve with --worktree DIR or WTENV_WORKTREE, or from inside a git worktree"
-	const noRoot = "wtenv serve is not bound to a worktree: the client sent no file:// root" + next
-	const noAnswer = "wtenv serve is not bound to a worktree: the client did not answer roots/list ("
-	for _, tc := range []struct {
-		name   string
-		opts   []client.ClientOption
-		prefix string // the message, or its start when it ends with next
-	}{
-		{"client declares no roots", nil, noAnswer},
-		{"client fails roots/list", []client.ClientOption{client.WithRootsHandler(roots{err: errors.New("roots unavailable")})}, noAnswer + "roots unavailable)" + next},
-		{"client returns no roots", []client.ClientOption{client.WithRootsHandler(roots{})}, noRoot},
-		{"client returns a non-file root", []client.ClientOption{client.WithRootsHandler(roots{list: []mcp.Root{{URI: "https://example.com/shop", Name: "shop"}}})}, noRoot},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			b := newBinding("", slog.New(slog.DiscardHandler))
-			if b.dir != "" {
-				t.Fatalf("bound to %s (%s); the test needs an unbound server", b.dir, b.source)
+	const start = "wtenv serve is not bound to a worktree: no worktree from its start (--worktree, WTENV_WORKTREE, the current directory), and wtenv-inprocess could not give one: "
+	const next = "; pass \"worktree\" (the absolute path of the worktree you work in) on this call: it binds this server to that worktree for as long as it runs, or start wtenv serve with --worktree DIR or WTENV_WORKTREE=DIR, or from inside the worktree"
+	for _, version := range []string{mcp.LATEST_PROTOCOL_VERSION, mcp.LATEST_LEGACY_PROTOCOL_VERSION} {
+		for _, tc := range []struct {
+			name   string
+			opts   []client.ClientOption
+			prefix string // the message up to next
+		}{
+			{"client declares no roots", nil, start + "it declared no roots"},
+			{"client fails roots/list", []client.ClientOption{client.WithRootsHandler(roots{err: errors.New("roots unavailable")})}, start + "it did not answer roots/list (roots unavailable)"},
+			{"client returns no roots", []client.ClientOption{client.WithRootsHandler(roots{})}, start + "it sent no file:// root"},
+			{"client returns a non-file root", []client.ClientOption{client.WithRootsHandler(roots{list: []mcp.Root{{URI: "https://example.com/shop", Name: "shop"}}})}, start + "it sent no file:// root"},
+		} {
+			if version == mcp.LATEST_PROTOCOL_VERSION && tc.name == "client fails roots/list" {
+				continue // from 2026-07-28 the client fulfils the roots request itself, and fails its own call
 			}
-			c, _ := inProcess(t, b, tc.opts...)
-			text, kind := callError(t, c, "env_status", nil)
-			if !strings.HasPrefix(text, tc.prefix) || !strings.HasSuffix(text, next) || kind != "bad_configuration" {
-				t.Errorf("got %q (kind %q)\nwant %q…%q (kind bad_configuration)", text, kind, tc.prefix, next)
-			}
-			if b.dir != "" {
-				t.Errorf("bound to %s from the client's roots", b.dir)
-			}
-		})
+			t.Run(version+"/"+tc.name, func(t *testing.T) {
+				b := newBinding("", slog.New(slog.DiscardHandler))
+				if b.dir != "" {
+					t.Fatalf("bound to %s (%s); the test needs an unbound server", b.dir, b.source)
+				}
+				c, _ := inProcessAt(t, b, version, tc.opts...)
+				text, kind := callError(t, c, "env_status", nil)
+				if text != tc.prefix+next || kind != "bad_configuration" {
+					t.Errorf("got %q (kind %q)\nwant %q (kind bad_configuration)", text, kind, tc.prefix+next)
+				}
+				if b.dir != "" {
+					t.Errorf("bound to %s from the client's roots", b.dir)
+				}
+			})
+		}
 	}
 }

@@ -71,7 +71,7 @@ type globals struct {
 }
 
 func commands() []command {
-	return []command{serveCmd, upCmd, statusCmd, sleepCmd, downCmd, logsCmd, testCmd, envCmd, configCmd, lsCmd, enginesCmd, forwardCmd, gcCmd, demoCmd}
+	return []command{serveCmd, upCmd, statusCmd, sleepCmd, downCmd, logsCmd, testCmd, envCmd, configCmd, lsCmd, enginesCmd, forwardCmd, gcCmd, initCmd, demoCmd}
 }
 
 // run is the whole CLI: it parses args, runs one command and returns the

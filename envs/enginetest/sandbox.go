@@ -48,6 +48,7 @@ func Isolate(t testing.TB) *Sandbox {
 	t.Setenv("WTENV_STATE_DIR", s.StateDir)
 	t.Setenv("WTENV_HOST_ID", s.HostID)
 	t.Setenv("WTENV_PORT_RANGE", s.PortRange)
+	t.Setenv("CONDUCTOR_PORT", "") // a Conductor workspace's range is not the test's
 	return s
 }
 
