@@ -19,7 +19,8 @@ import (
 
 // rawSession drives `wtenv serve` with hand-written JSON-RPC, as a client
 // of one protocol revision would, and validates every frame the server
-// writes against that revision's schema in ../shared/mcp-schema.
+// writes against that revision's schema in testdata/mcp-schema (a copy
+// of the specification's schemas, as published).
 type rawSession struct {
 	t       *testing.T
 	version string
@@ -300,7 +301,7 @@ type revision struct {
 
 func loadRevision(t *testing.T, version string) *revision {
 	t.Helper()
-	path := filepath.Join("..", "..", "shared", "mcp-schema", version, "schema.json")
+	path := filepath.Join("testdata", "mcp-schema", version, "schema.json")
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatalf("the MCP schema of %s: %v", version, err)

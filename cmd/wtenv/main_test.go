@@ -82,6 +82,25 @@ func TestCLIUpStatusLogsDownInTwoWorktrees(t *testing.T) {
 		if code != exitOK || !strings.Contains(stdout, up.Project) || !strings.Contains(stdout, "http://127.0.0.1:") {
 			t.Errorf("human status: %s", stdout)
 		}
+		// wtenv env: the stack's addresses, for processes on the host.
+		code, stdout, _ = cli(t, "env", "--format", "json", "--worktree", wt)
+		var vars map[string]string
+		if code != exitOK || json.Unmarshal([]byte(stdout), &vars) != nil {
+			t.Fatalf("env --format json: exit %d %s", code, stdout)
+		}
+		want := ""
+		for _, svc := range st.Services {
+			if svc.Name == "store" && len(svc.Ports) > 0 {
+				want = svc.Ports[0].URL
+			}
+		}
+		if vars["WTENV_STORE_URL"] != want || want == "" {
+			t.Errorf("env: WTENV_STORE_URL=%q, want %q (%v)", vars["WTENV_STORE_URL"], want, vars)
+		}
+		code, stdout, _ = cli(t, "env", "--format", "shell", "--worktree", wt)
+		if code != exitOK || !strings.Contains(stdout, "export WTENV_STORE_URL='"+vars["WTENV_STORE_URL"]+"'") {
+			t.Errorf("env --format shell: exit %d\n%s", code, stdout)
+		}
 	}
 	code, stdout, _ := cli(t, "ls", "--json")
 	var l stack.List
@@ -109,6 +128,9 @@ func TestCLIUpStatusLogsDownInTwoWorktrees(t *testing.T) {
 		code, stdout, _ = cli(t, "status", "--json", "--worktree", wt)
 		if code != exitOK || !strings.Contains(stdout, `"state": "absent"`) {
 			t.Errorf("status after down: %s", stdout)
+		}
+		if code, _, stderr := cli(t, "env", "--worktree", wt); code == exitOK || !strings.Contains(stderr, "run `wtenv up` first") {
+			t.Errorf("env after down: exit %d %s", code, stderr)
 		}
 	}
 }
