@@ -2,6 +2,8 @@ package server_test
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -52,6 +54,10 @@ func (c toolCall) text() string {
 func TestEveryRevisionOverRawJSONRPC(t *testing.T) {
 	roots := enginetest.Worktrees(t, "feature/raw")
 	repo, other := roots[0], roots[1]
+	// A quick host suite, for a call that sends progress.
+	if err := os.WriteFile(filepath.Join(repo, "wtenv.yaml"), []byte("tests:\n  unit:\n    host: true\n    command: [sh, -c, 'echo \"1..1\"; echo \"ok 1 - quick\"']\n    format: tap\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	const wait = 30 * time.Second
 	for _, v := range revisions {
 		t.Run(v, func(t *testing.T) {
@@ -99,6 +105,11 @@ func TestEveryRevisionOverRawJSONRPC(t *testing.T) {
 			if c.IsError || st.Worktree != repo || st.State != "absent" {
 				t.Fatalf("env_status bound by the worktree argument: %s %+v", c.text(), st)
 			}
+			// A call with a progress token: the notifications validate too.
+			c = decodeCall(t, s.call(wait, "tools/call", map[string]any{"name": "run_unit_tests", "arguments": map[string]any{}, "_meta": map[string]any{"progressToken": "unit-" + v}}))
+			if c.IsError || !waitProgress(s, "unit-"+v) {
+				t.Errorf("run_unit_tests with a progress token: %s; %d progress notifications", c.text(), progressCount(s, "unit-"+v))
+			}
 			// Later calls may repeat it, or leave it out; another is refused.
 			for _, args := range []map[string]any{{}, {"worktree": repo}} {
 				if c := decodeCall(t, s.call(wait, "tools/call", map[string]any{"name": "env_status", "arguments": args})); c.IsError {
@@ -129,7 +140,7 @@ func TestEveryRevisionOverRawJSONRPC(t *testing.T) {
 			}
 			s.mu.Lock()
 			defer s.mu.Unlock()
-			if s.frames < 11 {
+			if s.frames < 13 {
 				t.Errorf("only %d frames validated", s.frames)
 			}
 		})
@@ -187,6 +198,17 @@ func TestRootsOnlyWhenDeclared(t *testing.T) {
 			}
 		})
 	}
+}
+
+// waitProgress waits a little for a progress notification with token:
+// notifications travel apart from responses and may come just after.
+func waitProgress(s *rawSession, token string) bool {
+	for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if progressCount(s, token) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 func errorCode(t *testing.T, m json.RawMessage) int {
