@@ -3,6 +3,8 @@ package envs
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/wtenv/wtenv/envs/compose"
@@ -25,8 +27,19 @@ type Resolved struct {
 	// Warnings name the other rewrites (container, network and volume
 	// names) and what stays shared with other worktrees.
 	Warnings []string `json:"warnings"`
+	// Caches are the test caches each container suite mounts.
+	Caches []SuiteCache `json:"caches"`
 	// Compose is the isolated project, in Docker Compose's own model.
 	Compose *types.Project `json:"compose"`
+}
+
+// SuiteCache is one cache a suite's runs keep: the path in its container
+// and the volume, shared by the repository's worktrees, that holds it.
+type SuiteCache struct {
+	Suite  string `json:"suite"`
+	Path   string `json:"path"`
+	Volume string `json:"volume"`
+	From   string `json:"from" jsonschema:"wtenv.yaml, or the toolchain defaults the service's environment shows"`
 }
 
 // Resolve loads, checks and isolates the worktree's compose project as up
@@ -82,5 +95,36 @@ func (e *Env) Resolve(ctx context.Context) (Resolved, error) {
 	for _, r := range refs {
 		out.Rewrites = append(out.Rewrites, fmt.Sprintf("%s %s: database %q → %q, this worktree's own in the shared service", r.Service, r.Variable, r.Database, r.Renamed))
 	}
+	out.Caches = e.suiteCaches(cfg, p)
 	return out, nil
+}
+
+// suiteCaches lists the caches of cfg's container suites, from the
+// service's environment (a run adds its image's, which may add defaults).
+func (e *Env) suiteCaches(cfg compose.Config, p *types.Project) []SuiteCache {
+	out := []SuiteCache{}
+	for _, name := range slices.Sorted(maps.Keys(cfg.Tests)) {
+		suite := cfg.Tests[name]
+		s, ok := p.Services[suite.Service]
+		if !ok {
+			s, ok = p.DisabledServices[suite.Service]
+		}
+		if suite.Host || !ok {
+			continue
+		}
+		env := map[string]string{}
+		for k, v := range s.Environment {
+			if v != nil {
+				env[k] = *v
+			}
+		}
+		from := "wtenv.yaml"
+		if suite.Cache == nil {
+			from = "the toolchain defaults the service's environment shows"
+		}
+		for _, c := range e.Caches(suite)(env) {
+			out = append(out, SuiteCache{Suite: name, Path: c.Path, Volume: c.Volume, From: from})
+		}
+	}
+	return out
 }

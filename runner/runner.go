@@ -128,7 +128,7 @@ func Run(ctx context.Context, env *envs.Env, name string, opts Options) (TestRun
 	} else {
 		// The engine starts the timeout after building the test image:
 		// a build is not the suite's time.
-		code, err = env.RunOneOff(ctx, engine.RunOptions{Service: suite.Service, Command: argv, Env: extraEnv, Output: out, Progress: progress, Timeout: timeout})
+		code, err = env.RunOneOff(ctx, engine.RunOptions{Service: suite.Service, Command: argv, Env: extraEnv, Output: out, Progress: progress, Timeout: timeout, Caches: env.Caches(suite)})
 	}
 	stop()
 	// Sample the stack's memory while it is warm from the run: Status

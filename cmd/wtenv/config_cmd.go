@@ -67,6 +67,9 @@ func printResolved(w io.Writer, r envs.Resolved) error {
 	for _, line := range r.Warnings {
 		fmt.Fprintf(w, "# warning: %s\n", line)
 	}
+	for _, c := range r.Caches {
+		fmt.Fprintf(w, "# test cache: tests.%s keeps %s in volume %s, shared by the repository's worktrees (from %s)\n", c.Suite, c.Path, c.Volume, c.From)
+	}
 	out, err := r.Compose.MarshalYAML()
 	if err != nil {
 		return fmt.Errorf("printing the project: %w", err)

@@ -16,9 +16,17 @@ var gcCmd = command{
 	setup: func(fs *flag.FlagSet, g *globals) func(context.Context, []string) error {
 		fs.BoolVar(&g.json, "json", false, "print the result as JSON")
 		dryRun := fs.Bool("dry-run", false, "only list what would be removed")
+		caches := fs.Bool("caches", false, "remove the test caches no running test uses, instead")
 		return func(ctx context.Context, args []string) error {
 			if len(args) > 0 {
 				return fmt.Errorf("%w: gc takes no arguments", errUsage)
+			}
+			if *caches {
+				c, err := envs.RemoveCaches(ctx, *dryRun, "")
+				if err != nil {
+					return err
+				}
+				return g.emit(c, func(w io.Writer) { printCaches(w, c, true) })
 			}
 			r, err := envs.GC(ctx, envs.GCOptions{DryRun: *dryRun})
 			if err != nil {

@@ -152,7 +152,15 @@ var lsCmd = command{
 	summary: "list every wtenv stack on this engine, or on every engine of the pool (any worktree)",
 	setup: func(fs *flag.FlagSet, g *globals) func(context.Context, []string) error {
 		fs.BoolVar(&g.json, "json", false, "print the List as JSON")
+		caches := fs.Bool("caches", false, "list the test caches (volumes kept across test runs, shared by a repository's worktrees) instead")
 		return func(ctx context.Context, args []string) error {
+			if *caches {
+				c, err := envs.ListCaches(ctx)
+				if err != nil {
+					return err
+				}
+				return g.emit(c, func(w io.Writer) { printCaches(w, c, false) })
+			}
 			l, err := envs.List(ctx)
 			if err != nil {
 				return err

@@ -101,6 +101,10 @@ type Suite struct {
 	// Host runs the command on the host, with the stack's URLs in its
 	// environment, instead of in a container.
 	Host bool `yaml:"host"`
+	// Cache are paths in the suite's container kept across runs in named
+	// volumes the repository's worktrees share. Absent: the defaults of a
+	// toolchain the service makes obvious (DefaultCaches); empty: none.
+	Cache []string `yaml:"cache"`
 }
 
 // Memory is the memory section of wtenv.yaml.
@@ -184,6 +188,9 @@ func (c *Config) validate() error {
 		}
 		if len(s.Command.Args) == 0 {
 			return fmt.Errorf("tests.%s has no command; add command: as a list of arguments or a shell string", name)
+		}
+		if err := s.checkCache(name); err != nil {
+			return err
 		}
 		c.Tests[name] = s
 	}

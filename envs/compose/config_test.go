@@ -123,6 +123,16 @@ func TestLoadConfigErrors(t *testing.T) {
 			want: []string{"tests.unit has no command"},
 		},
 		{
+			name: "relative cache path",
+			yaml: "tests:\n  unit:\n    service: api\n    command: [x]\n    cache: [.cache]\n",
+			want: []string{`tests.unit.cache: ".cache" is not an absolute path`},
+		},
+		{
+			name: "cache on a host suite",
+			yaml: "tests:\n  unit:\n    host: true\n    command: [x]\n    cache: [/root/.cache]\n",
+			want: []string{"tests.unit.cache applies to suites run in a container"},
+		},
+		{
 			name: "bad estimate",
 			yaml: "memory:\n  estimate: lots\n",
 			want: []string{`memory.estimate "lots"`},

@@ -29,6 +29,10 @@ type RunOptions struct {
 	// Timeout bounds the run itself; the image build and the networks
 	// before it are not the suite's time. 0: only ctx bounds it.
 	Timeout time.Duration
+	// Caches, when set, returns the cache volumes to mount, given the
+	// container's environment (the service's over its image's), from
+	// which a toolchain's cache paths follow.
+	Caches func(env map[string]string) []Cache
 }
 
 // DefaultWorkdir is where the worktree is mounted when the service names
@@ -55,6 +59,25 @@ func (e *Docker) RunOneOff(ctx context.Context, p *types.Project, meta Meta, opt
 	spec, err := e.oneOffSpec(p, s, meta, ref, id, opts)
 	if err != nil {
 		return -1, err
+	}
+	if opts.Caches != nil {
+		env, err := e.runEnv(ctx, ref, s)
+		if err != nil {
+			return -1, err
+		}
+		caches := opts.Caches(env)
+		if err := e.ensureCaches(ctx, caches); err != nil {
+			return -1, err
+		}
+		host := spec.create.HostConfig
+		host.Mounts = append(host.Mounts, cacheMounts(caches, func(target string) bool { return mountsAt(host, target) })...)
+		if len(caches) > 0 {
+			paths := make([]string, len(caches))
+			for i, c := range caches {
+				paths[i] = c.Path
+			}
+			progress("caches kept across runs: " + strings.Join(paths, ", "))
+		}
 	}
 	if err := e.createHostPaths(s); err != nil {
 		return -1, err

@@ -134,13 +134,17 @@ func Worktree(t testing.TB, repo, branch string) string {
 }
 
 // Cleanup removes, when the test ends, every container, network, volume and
-// image that carries the label dev.wtenv.worktree=<one of roots>. It runs
-// even when the test fails.
+// image that carries the label dev.wtenv.worktree=<one of roots>, and the
+// test caches of the repositories whose main worktree is among roots
+// (dev.wtenv.cache=<root>/.git). It runs even when the test fails.
 func Cleanup(t testing.TB, roots ...string) {
 	t.Helper()
-	labels := make([]string, len(roots))
-	for i, root := range roots {
-		labels[i] = "dev.wtenv.worktree=" + root
+	var labels []string
+	for _, root := range roots {
+		labels = append(labels, "dev.wtenv.worktree="+root)
+		if git, err := filepath.EvalSymlinks(filepath.Join(root, ".git")); err == nil {
+			labels = append(labels, "dev.wtenv.cache="+git)
+		}
 	}
 	CleanupLabelled(t, labels...)
 }
