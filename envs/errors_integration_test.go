@@ -3,6 +3,7 @@ package envs_test
 import (
 	"context"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -30,7 +31,7 @@ func TestUpFailuresNameTheServiceAndShowOutput(t *testing.T) {
 `,
 		extra: map[string][]byte{"app/Dockerfile": []byte("FROM scratch\nCOPY missing-file /x\n")},
 		is:    envs.ErrImage,
-		want:  []string{`service "app"`, "build failed", "missing-file", "last build output"},
+		want:  []string{`service "app"`, "build failed", "missing-file", "last build output", "the whole build output: "},
 	}, {
 		name: "unhealthy service shows its logs",
 		compose: `services:
@@ -96,6 +97,12 @@ func TestUpFailuresNameTheServiceAndShowOutput(t *testing.T) {
 				}
 				if !strings.Contains(err.Error(), w) {
 					t.Errorf("error lacks %q:\n%v", w, err)
+				}
+			}
+			// The error names the file with the whole build output.
+			if _, path, ok := strings.Cut(err.Error(), "the whole build output: "); ok {
+				if b, rerr := os.ReadFile(strings.TrimSpace(path)); rerr != nil || !strings.Contains(string(b), "missing-file") {
+					t.Errorf("build log %s: %v\n%s", path, rerr, b)
 				}
 			}
 			if _, err := e.Down(ctx, true); err != nil {

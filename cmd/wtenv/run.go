@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
 
 	"github.com/wtenv/wtenv/envs"
 )
@@ -68,6 +69,8 @@ type globals struct {
 	stdin    io.Reader
 	stdout   io.Writer
 	stderr   io.Writer
+	viewOnce sync.Once
+	view     *progressView
 }
 
 func commands() []command {
@@ -161,9 +164,11 @@ func (g *globals) worktreeDir() (string, error) {
 	return os.Getwd()
 }
 
-// progress prints step messages on stderr, keeping stdout for results.
+// progress shows step messages on stderr, keeping stdout for results: a
+// live view on a terminal, one line per real change elsewhere.
 func (g *globals) progress(msg string) {
-	fmt.Fprintf(g.stderr, "wtenv: %s\n", msg)
+	g.viewOnce.Do(func() { g.view = newProgressView(g.stderr) })
+	g.view.show(msg)
 }
 
 // emit writes v as indented JSON when --json is set, else calls human.

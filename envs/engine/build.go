@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"io"
 	"maps"
 	"os"
 	"slices"
@@ -26,6 +27,8 @@ type buildJob struct {
 	// additional_contexts names (service:NAME) and the project does not
 	// build: they run a pulled or local image.
 	serviceImages map[string]string
+	// log takes the build's whole output (io.Discard without a worktree).
+	log io.Writer
 }
 
 // build builds a unit's image with BuildKit when the engine offers it (and
@@ -37,6 +40,9 @@ func (e *Docker) build(ctx context.Context, p *types.Project, u *buildUnit, meta
 	if err != nil {
 		return "", err
 	}
+	log, logPath := openBuildLog(meta.Worktree, job.service.Name)
+	defer log.Close()
+	job.log = log
 	kit, err := e.builder(ctx)
 	if err != nil {
 		return "", fmt.Errorf("service %q: %w", job.service.Name, err)
@@ -53,6 +59,9 @@ func (e *Docker) build(ctx context.Context, p *types.Project, u *buildUnit, meta
 	if err != nil {
 		if ctx.Err() != nil {
 			return "", fmt.Errorf("service %q: building: %w", job.service.Name, context.Cause(ctx))
+		}
+		if logPath != "" {
+			err = fmt.Errorf("%w\nthe whole build output: %s", err, logPath)
 		}
 		return "", err
 	}

@@ -88,7 +88,7 @@ func (e *Docker) buildClassic(ctx context.Context, job buildJob, progress func(s
 		return "", fmt.Errorf("%w: service %q: build: %w", ErrImage, s.Name, err)
 	}
 	defer res.Body.Close()
-	return "", followBuild(res.Body, s.Name, progress)
+	return "", followBuild(res.Body, s.Name, job.log, progress)
 }
 
 // withFile streams a tar archive with one more file at its end.
@@ -127,7 +127,7 @@ func withFile(in io.ReadCloser, name string, data []byte) io.ReadCloser {
 
 // followBuild reads the build's JSON stream, reports each step, and turns an
 // error message into an error with the last lines of the log.
-func followBuild(r io.Reader, service string, progress func(string)) error {
+func followBuild(r io.Reader, service string, log io.Writer, progress func(string)) error {
 	dec := json.NewDecoder(r)
 	var tail []string
 	for {
@@ -141,6 +141,7 @@ func followBuild(r io.Reader, service string, progress func(string)) error {
 			if strings.TrimSpace(line) == "" {
 				continue
 			}
+			fmt.Fprintln(log, line)
 			tail = append(tail, line)
 			if len(tail) > 20 {
 				tail = tail[1:]
@@ -151,6 +152,7 @@ func followBuild(r io.Reader, service string, progress func(string)) error {
 			}
 		}
 		if m.Error != nil {
+			fmt.Fprintln(log, m.Error.Message)
 			return fmt.Errorf("%w: service %q: build failed: %s; %s\n--- last build output ---\n%s", ErrImage, service, m.Error.Message, buildAdvice(tail), strings.Join(tail, "\n"))
 		}
 	}

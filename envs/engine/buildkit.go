@@ -126,7 +126,7 @@ func (e *Docker) buildKit(ctx context.Context, p *types.Project, job buildJob, p
 		return "", fmt.Errorf("%w: service %q: BuildKit: %w", ErrImage, job.service.Name, err)
 	}
 	defer c.Close()
-	trace := newBuildTrace(job.service.Name, progress)
+	trace := newBuildTrace(job.service.Name, job.log, progress)
 	status := make(chan *bkclient.SolveStatus)
 	followed := make(chan struct{})
 	go func() {

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"io"
 	"strings"
 
 	bkclient "github.com/moby/buildkit/client"
@@ -19,14 +20,15 @@ const tailLines = 20
 type buildTrace struct {
 	service  string
 	progress func(string)
+	out      io.Writer // every line
 	started  map[digest.Digest]bool
 	partial  map[digest.Digest]string // a step's output after its last newline
 	tail     []string
 	failure  string // "<step>: <error>" of the first step that failed
 }
 
-func newBuildTrace(service string, progress func(string)) *buildTrace {
-	return &buildTrace{service: service, progress: progress, started: map[digest.Digest]bool{}, partial: map[digest.Digest]string{}}
+func newBuildTrace(service string, log io.Writer, progress func(string)) *buildTrace {
+	return &buildTrace{service: service, progress: progress, out: log, started: map[digest.Digest]bool{}, partial: map[digest.Digest]string{}}
 }
 
 // follow reads the stream until BuildKit closes it. It must be drained
@@ -53,6 +55,7 @@ func (t *buildTrace) follow(status <-chan *bkclient.SolveStatus) {
 func (t *buildTrace) vertex(v *bkclient.Vertex) {
 	if v.Error != "" && t.failure == "" {
 		t.failure = v.Name + ": " + v.Error
+		fmt.Fprintf(t.out, "ERROR %s\n", t.failure)
 	}
 	if v.Started == nil || t.started[v.Digest] || strings.HasPrefix(v.Name, "[internal]") {
 		return
@@ -82,6 +85,7 @@ func (t *buildTrace) line(l string) {
 	if strings.TrimSpace(l) == "" {
 		return
 	}
+	fmt.Fprintln(t.out, l)
 	t.tail = append(t.tail, l)
 	if len(t.tail) > tailLines {
 		t.tail = t.tail[1:]

@@ -139,7 +139,7 @@ func (b *bench) run(ctx context.Context) (string, error) {
 	path := filepath.Join(b.repo, b.cfg.out)
 	previous, _ := os.ReadFile(path)
 	doc := keepSection(rep.markdown(), string(previous))
-	for _, m := range []markers{shareMarkers, poolMarkers} {
+	for _, m := range []markers{shareMarkers, poolMarkers, loopMarkers} {
 		if s := marked(string(previous), m); s != "" {
 			doc = replaceMarked(doc, m, s)
 		}

@@ -23,6 +23,14 @@ var poolMarkers = markers{
 	end:   "<!-- pool:end -->",
 }
 
+// loopMarkers delimit the inner loop's figures (a one-line change, then
+// the suites), which the Go benchmarks of bench/loop_test.go measure; the
+// main run keeps them as it finds them.
+var loopMarkers = markers{
+	begin: "<!-- loop:begin (from WTENV_TEST_FULL=1 go test -run '^$' -bench Loop ./bench) -->",
+	end:   "<!-- loop:end -->",
+}
+
 // marked returns doc's section between m, markers included, or "".
 func marked(doc string, m markers) string {
 	i := strings.Index(doc, m.begin)

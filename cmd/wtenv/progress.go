@@ -1,0 +1,109 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"strings"
+	"sync"
+
+	"golang.org/x/term"
+)
+
+// progressView shows the step messages of a command on stderr. On a
+// terminal it is one live view, as Compose shows one: a line per service
+// (or suite) with its current step, a build condensed to the step it is
+// at, rewritten in place; other messages print above it. Elsewhere (a
+// file, a pipe, an agent's tool output) each real change is one line:
+// a message the same as the last one about the same thing is left out,
+// and so are the heartbeats that say only that a suite still runs.
+type progressView struct {
+	w     io.Writer
+	tty   bool
+	width int
+	mu    sync.Mutex
+	last  map[string]string // subject → the last message shown
+	order []string          // subjects in the order they came (terminal)
+	drawn int               // lines of the live view on screen
+}
+
+func newProgressView(w io.Writer) *progressView {
+	v := &progressView{w: w, last: map[string]string{}, width: 100}
+	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) && os.Getenv("TERM") != "dumb" {
+		v.tty = true
+		if cols, _, err := term.GetSize(int(f.Fd())); err == nil && cols > 20 {
+			v.width = cols
+		}
+	}
+	return v
+}
+
+// subjectOf splits a step message into what it is about (a service, or a
+// suite) and the step; general messages have no subject.
+var subjectPatterns = []*regexp.Regexp{
+	regexp.MustCompile(`^building ([^ :,]+)(?::|,| |$)`),
+	regexp.MustCompile(`^(?:creating|starting|recreating|restarting|removing|stopping) ([^ :]+)(?: |$)`),
+	regexp.MustCompile(`^waiting for ([^ :]+):`),
+	regexp.MustCompile(`^(unit|e2e|[a-z][a-z0-9_-]*): `),
+}
+
+func subjectOf(msg string) string {
+	if strings.HasPrefix(msg, "creating network ") || strings.HasPrefix(msg, "creating volume ") {
+		return ""
+	}
+	for _, re := range subjectPatterns {
+		if m := re.FindStringSubmatch(msg); m != nil {
+			return m[1]
+		}
+	}
+	return ""
+}
+
+// heartbeat is a message that says only that a suite still runs.
+var heartbeat = regexp.MustCompile(`^[^ ]+: running for \d`)
+
+func (v *progressView) show(msg string) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	subject := subjectOf(msg)
+	if !v.tty {
+		if heartbeat.MatchString(msg) || (subject != "" && v.last[subject] == msg) {
+			return
+		}
+		if subject != "" {
+			v.last[subject] = msg
+		}
+		fmt.Fprintf(v.w, "wtenv: %s\n", msg)
+		return
+	}
+	v.clear()
+	if subject == "" {
+		fmt.Fprintf(v.w, "wtenv: %s\n", msg)
+	} else {
+		if _, ok := v.last[subject]; !ok {
+			v.order = append(v.order, subject)
+		}
+		v.last[subject] = msg
+	}
+	v.draw()
+}
+
+// clear moves the cursor to the top of the live view and erases it.
+func (v *progressView) clear() {
+	if v.drawn > 0 {
+		fmt.Fprintf(v.w, "\x1b[%dA\x1b[J", v.drawn)
+		v.drawn = 0
+	}
+}
+
+func (v *progressView) draw() {
+	for _, s := range v.order {
+		line := []rune(" " + v.last[s])
+		if len(line) > v.width-1 {
+			line = append(line[:v.width-2], '…')
+		}
+		fmt.Fprintf(v.w, "%s\n", string(line))
+		v.drawn++
+	}
+}
