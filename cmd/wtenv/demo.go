@@ -34,7 +34,7 @@ var demoCmd = command{
 			if !ok {
 				return fmt.Errorf("%w: -layout %q: use separate, shared or both", errUsage, *layout)
 			}
-			d := &demo{out: g.stdout, log: g.stderr, keep: *keep, tests: !*skipTests, layouts: layouts, start: time.Now()}
+			d := &demo{out: g.stdout, log: g.stderr, view: newProgressView(g.stderr), keep: *keep, tests: !*skipTests, layouts: layouts, start: time.Now()}
 			return d.run(ctx, *example)
 		}
 	},
@@ -52,6 +52,7 @@ type demo struct {
 	start    time.Time
 	timings  []string
 	mu       sync.Mutex
+	view     *progressView // the steps, on log
 }
 
 func (d *demo) run(ctx context.Context, exampleDir string) error {
@@ -272,20 +273,19 @@ func (d *demo) printTimings() {
 	d.say("  %-18s %s", "total", time.Since(d.start).Round(100*time.Millisecond))
 }
 
-// say prints a result line on stdout.
+// say prints a result line on stdout (above the live view of the steps,
+// when both are on a terminal).
 func (d *demo) say(format string, a ...any) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	fmt.Fprintf(d.out, format+"\n", a...)
+	line := fmt.Sprintf(format+"\n", a...)
+	d.view.above(d.out, line)
 }
 
-// progress prints step messages on stderr, prefixed with who is working.
+// progress shows step messages on stderr, prefixed with who is working,
+// as the other commands show theirs.
 func (d *demo) progress(who string) func(string) {
-	return func(msg string) {
-		d.mu.Lock()
-		defer d.mu.Unlock()
-		fmt.Fprintf(d.log, "wtenv: %s: %s\n", who, msg)
-	}
+	return func(msg string) { d.view.showAs(who, msg) }
 }
 
 func findExample(dir string) (src, repoRoot string, err error) {

@@ -63,10 +63,20 @@ func subjectOf(msg string) string {
 // heartbeat is a message that says only that a suite still runs.
 var heartbeat = regexp.MustCompile(`^[^ ]+: running for \d`)
 
-func (v *progressView) show(msg string) {
+func (v *progressView) show(msg string) { v.showAs("", msg) }
+
+// showAs shows a message of one of several workers (the demo's two
+// worktrees): who prefixes it, and keeps the workers' subjects apart.
+func (v *progressView) showAs(who, msg string) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	subject := subjectOf(msg)
+	if who != "" {
+		if subject != "" {
+			subject = who + " " + subject
+		}
+		msg = who + ": " + msg
+	}
 	if !v.tty {
 		if heartbeat.MatchString(msg) || (subject != "" && v.last[subject] == msg) {
 			return
@@ -86,6 +96,20 @@ func (v *progressView) show(msg string) {
 		}
 		v.last[subject] = msg
 	}
+	v.draw()
+}
+
+// above writes text to w (another stream, on the same terminal) above the
+// live view.
+func (v *progressView) above(w io.Writer, text string) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if !v.tty {
+		io.WriteString(w, text)
+		return
+	}
+	v.clear()
+	io.WriteString(w, text)
 	v.draw()
 }
 
