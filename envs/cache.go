@@ -21,11 +21,11 @@ import (
 // Caches returns what a run of suite s mounts as caches, given the
 // container's environment: wtenv.yaml's paths, else the defaults of the
 // toolchain the environment shows.
-func (e *Env) Caches(s compose.Suite) func(env map[string]string) []engine.Cache {
-	return func(env map[string]string) []engine.Cache {
+func (e *Env) Caches(s compose.Suite) func(env map[string]string, user string) []engine.Cache {
+	return func(env map[string]string, user string) []engine.Cache {
 		repo := e.cacheRepo()
 		var out []engine.Cache
-		for _, p := range s.Caches(env) {
+		for _, p := range s.Caches(env, user) {
 			out = append(out, engine.Cache{
 				Volume: CacheVolume(e.Worktree.Repo, repo, p),
 				Path:   p,
@@ -83,7 +83,7 @@ func ListCaches(ctx context.Context) (stack.Caches, error) {
 	return out, err
 }
 
-// RemoveCaches removes the test caches no running test uses (with dryRun,
+// RemoveCaches removes the test caches no container uses (with dryRun,
 // only says which it would), of one repository (its common git
 // directory) or, with repo "", of all, and returns them; the next run of a
 // suite starts its caches again from its image's content.

@@ -3,6 +3,7 @@ package envs
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -58,6 +59,13 @@ func (e *Env) conductorBlock(f *state.File, n int, free func(int) bool) (*state.
 			msg: fmt.Sprintf("%s=%q is not a port: Conductor sets it to the first of the %d ports it reserved for the workspace, a number from 1 to %d; unset it or fix its value",
 				conductorPortVar, os.Getenv(conductorPortVar), conductorSpan, 65535-conductorSpan+1),
 		}
+	}
+	// The ports are those of the workspace this process runs in: a
+	// command or server run there for another worktree (--worktree, the
+	// worktree argument) must not take them.
+	if cwd, err := os.Getwd(); err != nil || !inside(cwd, e.Worktree.Root) {
+		return nil, portNote{Warning: fmt.Sprintf("%s is set for the workspace this process runs in, not for %s: the stack's ports are in wtenv's own port block",
+			conductorPortVar, e.Worktree.Root)}, nil
 	}
 	if n > conductorSpan {
 		return nil, portNote{Warning: fmt.Sprintf("%s=%d is set, but the stack publishes %d host ports and Conductor reserves %d: they are in wtenv's own port block instead",
@@ -117,6 +125,18 @@ func currentBlock(f *state.File, project string) *state.PortBlock {
 		return p.Ports
 	}
 	return nil
+}
+
+// inside reports whether dir is root or below it (symbolic links resolved).
+func inside(dir, root string) bool {
+	if d, err := filepath.EvalSymlinks(dir); err == nil {
+		dir = d
+	}
+	if r, err := filepath.EvalSymlinks(root); err == nil {
+		root = r
+	}
+	rel, err := filepath.Rel(root, dir)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, "../")
 }
 
 // sharedStack reports whether e is the Env of the repository's shared

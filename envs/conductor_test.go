@@ -60,6 +60,7 @@ func TestConductorPortIsTheStacksBlock(t *testing.T) {
 	start := conductorRange(t)
 	t.Setenv(conductorPortVar, strconv.Itoa(start))
 	e := fakeWorktree(t, newFake(), tempStore(t), "main", "api")
+	t.Chdir(e.Worktree.Root) // Conductor runs wtenv in the workspace
 
 	got, note, err := e.assignPortsNoted(ctx, tcpRefs(3))
 	if err != nil {
@@ -92,6 +93,7 @@ func TestConductorPortFallsBackWithAWarning(t *testing.T) {
 	t.Setenv(conductorPortVar, strconv.Itoa(start))
 	eng, store := newFake(), tempStore(t)
 	e := fakeWorktree(t, eng, store, "main", "api")
+	t.Chdir(e.Worktree.Root)
 
 	for _, tc := range []struct {
 		name  string
@@ -152,6 +154,22 @@ func TestSharedStackIgnoresConductorPort(t *testing.T) {
 	}
 }
 
+// A process in one workspace acting on another worktree (--worktree, a
+// server's worktree argument) leaves the workspace's ports alone.
+func TestConductorPortIsTheWorkspaces(t *testing.T) {
+	t.Setenv("WTENV_PORT_RANGE", "30000-30063")
+	t.Setenv(conductorPortVar, strconv.Itoa(conductorRange(t)))
+	e := fakeWorktree(t, newFake(), tempStore(t), "main", "api")
+	t.Chdir(t.TempDir())
+	got, note, err := e.assignPortsNoted(context.Background(), tcpRefs(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got[0] < 30000 || got[0] > 30063 || note.Conductor || !strings.Contains(note.Warning, "set for the workspace this process runs in, not for "+e.Worktree.Root) {
+		t.Errorf("ports %v, note %+v: want wtenv's own block and a warning", got, note)
+	}
+}
+
 // config shows where the ports come from, and why CONDUCTOR_PORT went
 // unused when it did.
 func TestResolveNamesConductorPorts(t *testing.T) {
@@ -159,6 +177,7 @@ func TestResolveNamesConductorPorts(t *testing.T) {
 	start := conductorRange(t)
 	t.Setenv(conductorPortVar, strconv.Itoa(start))
 	e := fakeWorktree(t, newFake(), tempStore(t), "main")
+	t.Chdir(e.Worktree.Root)
 	file := "services:\n  api:\n    image: busybox\n    ports: [\"8080:8080\"]\n"
 	if err := os.WriteFile(filepath.Join(e.Worktree.Root, "compose.yaml"), []byte(file), 0o644); err != nil {
 		t.Fatal(err)

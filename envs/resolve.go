@@ -122,7 +122,7 @@ func (e *Env) suiteCaches(cfg compose.Config, p *types.Project) []SuiteCache {
 		if suite.Cache == nil {
 			from = "the toolchain defaults the service's environment shows"
 		}
-		for _, c := range e.Caches(suite)(env) {
+		for _, c := range e.Caches(suite)(env, s.User) {
 			out = append(out, SuiteCache{Suite: name, Path: c.Path, Volume: c.Volume, From: from})
 		}
 	}

@@ -165,6 +165,11 @@ func batchAt20250326(t *testing.T, s *rawSession, repo string) {
 			t.Fatal("no response to a batched request")
 		}
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.arrays != 1 {
+		t.Errorf("the batch's responses came in %d arrays, want one", s.arrays)
+	}
 }
 
 // Roots are asked for only of a client that declared them: by roots/list

@@ -26,13 +26,14 @@ import (
 //
 // Everything else passes through unchanged, line by line.
 type framing struct {
-	out     io.Writer
-	mu      sync.Mutex        // guards everything below and writes to out
-	pending []byte            // output not yet ended by a newline
-	version string            // the revision initialize negotiated
-	batches map[string]*batch // a batched request's id → its batch
-	dropped map[string]bool   // ids of requests the client cancelled
-	logf    func(string, ...any)
+	out      io.Writer
+	mu       sync.Mutex        // guards everything below and writes to out
+	pending  []byte            // output not yet ended by a newline
+	version  string            // the revision initialize negotiated
+	batches  map[string]*batch // a batched request's id → its batch
+	dropped  map[string]bool   // ids of requests the client cancelled
+	inflight map[string]bool   // ids of requests handed on and not answered
+	logf     func(string, ...any)
 }
 
 type batch struct {
@@ -44,7 +45,7 @@ type batch struct {
 const batchVersion = mcp.ProtocolVersion20250326
 
 func newFraming(out io.Writer, logf func(string, ...any)) *framing {
-	return &framing{out: out, batches: map[string]*batch{}, dropped: map[string]bool{}, logf: logf}
+	return &framing{out: out, batches: map[string]*batch{}, dropped: map[string]bool{}, inflight: map[string]bool{}, logf: logf}
 }
 
 // input reads the client's stream and returns the stream mcp-go reads:
@@ -105,9 +106,9 @@ func (f *framing) filter(line []byte) [][]byte {
 			b.responses = append(b.responses, errResp)
 			continue
 		}
-		if id, ok := requestID(m); ok {
+		if key, ok := requestKey(m); ok {
 			b.want++
-			f.batches[id] = b
+			f.batches[key] = b
 		}
 		pass = append(pass, m)
 	}
@@ -125,18 +126,16 @@ func (f *framing) check(m []byte) []byte {
 }
 
 // checkLocked returns the error response for one message, or nil to hand
-// it on; it notes the revision an initialize request asks for.
+// it on. It notes the revision an initialize request asks for, the
+// requests in flight (an id already in flight is refused: its responses
+// could not be told apart) and the ones the client cancels.
 func (f *framing) checkLocked(m []byte) []byte {
 	var msg struct {
 		ID     json.RawMessage `json:"id"`
 		Method json.RawMessage `json:"method"`
 		Result json.RawMessage `json:"result"`
 		Error  json.RawMessage `json:"error"`
-		Params struct {
-			ProtocolVersion string          `json:"protocolVersion"`
-			Arguments       json.RawMessage `json:"arguments"`
-			RequestID       json.RawMessage `json:"requestId"`
-		} `json:"params"`
+		Params json.RawMessage `json:"params"`
 	}
 	if len(m) == 0 || m[0] != '{' || json.Unmarshal(m, &msg) != nil {
 		return errorLine(nil, mcp.INVALID_REQUEST, "Invalid Request: a message must be a JSON object")
@@ -152,17 +151,31 @@ func (f *framing) checkLocked(m []byte) []byte {
 	if json.Unmarshal(msg.Method, &method) != nil {
 		return errorLine(id, mcp.INVALID_REQUEST, `Invalid Request: "method" must be a string`)
 	}
+	// The params' fields, read leniently: mcp-go judges the rest.
+	var params struct {
+		ProtocolVersion any             `json:"protocolVersion"`
+		Arguments       json.RawMessage `json:"arguments"`
+		RequestID       json.RawMessage `json:"requestId"`
+	}
+	_ = json.Unmarshal(msg.Params, &params)
 	switch method {
 	case string(mcp.MethodNotificationCancelled):
-		if id := validID(msg.Params.RequestID); id != nil {
-			f.dropped[string(id)] = true
+		if key, ok := idKey(params.RequestID); ok && f.inflight[key] {
+			f.dropped[key] = true
 		}
 	case string(mcp.MethodInitialize):
-		f.version = mcp.NegotiateLegacyVersion(msg.Params.ProtocolVersion)
+		v, _ := params.ProtocolVersion.(string)
+		f.version = mcp.NegotiateLegacyVersion(v)
 	case string(mcp.MethodToolsCall):
-		if a := bytes.TrimSpace(msg.Params.Arguments); len(a) > 0 && a[0] != '{' && string(a) != "null" {
+		if a := bytes.TrimSpace(params.Arguments); len(a) > 0 && a[0] != '{' && string(a) != "null" {
 			return errorLine(id, mcp.INVALID_PARAMS, "Invalid params: tools/call arguments must be an object of named arguments")
 		}
+	}
+	if key, ok := idKey(msg.ID); ok {
+		if f.inflight[key] {
+			return errorLine(id, mcp.INVALID_REQUEST, "Invalid Request: id "+string(id)+" is already used by a request in flight; give each request its own id")
+		}
+		f.inflight[key] = true
 	}
 	return nil
 }
@@ -191,18 +204,24 @@ func (f *framing) route(line []byte) error {
 		ID     json.RawMessage `json:"id"`
 		Method json.RawMessage `json:"method"`
 	}
-	if json.Unmarshal(line, &msg) == nil && msg.Method == nil && msg.ID != nil {
-		if f.dropped[string(msg.ID)] {
-			delete(f.dropped, string(msg.ID))
-			return nil
-		}
-		if b, ok := f.batches[string(msg.ID)]; ok {
-			delete(f.batches, string(msg.ID))
-			b.responses = append(b.responses, line)
-			if b.want--; b.want == 0 {
-				return f.flushLocked(b)
+	if json.Unmarshal(line, &msg) == nil && msg.Method == nil {
+		if key, ok := idKey(msg.ID); ok {
+			delete(f.inflight, key)
+			dropped := f.dropped[key]
+			delete(f.dropped, key)
+			if b, ok := f.batches[key]; ok {
+				delete(f.batches, key)
+				if !dropped {
+					b.responses = append(b.responses, line)
+				}
+				if b.want--; b.want == 0 && len(b.responses) > 0 {
+					return f.flushLocked(b)
+				}
+				return nil
 			}
-			return nil
+			if dropped {
+				return nil
+			}
 		}
 	}
 	_, err := f.out.Write(append(fixInputRequests(line), '\n'))
@@ -267,16 +286,31 @@ func (f *framing) write(line []byte) {
 	}
 }
 
-// requestID returns a request's id as its JSON text; notifications have
-// none.
-func requestID(m []byte) (string, bool) {
+// requestKey returns a request's id key; notifications and responses
+// have none.
+func requestKey(m []byte) (string, bool) {
 	var msg struct {
-		ID json.RawMessage `json:"id"`
+		ID     json.RawMessage `json:"id"`
+		Method json.RawMessage `json:"method"`
 	}
-	if json.Unmarshal(m, &msg) != nil || validID(msg.ID) == nil {
+	if json.Unmarshal(m, &msg) != nil || msg.Method == nil {
 		return "", false
 	}
-	return string(msg.ID), true
+	return idKey(msg.ID)
+}
+
+// idKey is an id as mcp-go writes it back: decoded and encoded again, so
+// that "a<b" and "a\u003cb", or 1.0 and 1, are one id.
+func idKey(raw json.RawMessage) (string, bool) {
+	if validID(raw) == nil {
+		return "", false
+	}
+	var v any
+	if json.Unmarshal(raw, &v) != nil {
+		return "", false
+	}
+	b, err := json.Marshal(v)
+	return string(b), err == nil
 }
 
 // validID returns id when it is a string or a number, as JSON-RPC allows;

@@ -31,6 +31,7 @@ type rawSession struct {
 	waiting map[string]chan json.RawMessage
 	notes   []json.RawMessage // notifications, in order
 	frames  int               // frames validated
+	arrays  int               // frames that were batch responses
 	nextID  int
 	cmd     *exec.Cmd
 	// roots answers roots/list; rootsAsked counts the requests.
@@ -86,6 +87,9 @@ func (s *rawSession) read(out io.Reader, done chan struct{}) {
 				continue
 			}
 			s.validate("JSONRPCBatchResponse", line)
+			s.mu.Lock()
+			s.arrays++
+			s.mu.Unlock()
 			for _, m := range arr {
 				s.frame(m)
 			}

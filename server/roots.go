@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
 	mcpserver "github.com/mark3labs/mcp-go/server"
+	"github.com/wtenv/wtenv/envs/worktree"
 	"github.com/wtenv/wtenv/tools"
 )
 
@@ -36,20 +38,37 @@ func rootDir(ctx context.Context, req mcp.CallToolRequest) (string, error) {
 		if srv == nil {
 			return "", unboundError(client, "it is not connected")
 		}
-		res, err := srv.RequestRoots(ctx, mcp.ListRootsRequest{})
+		// A client that declared roots and never answers must not hold
+		// the binding (and every other call) for good.
+		rctx, cancel := context.WithTimeout(ctx, rootsWait)
+		res, err := srv.RequestRoots(rctx, mcp.ListRootsRequest{})
+		cancel()
 		if err != nil {
 			return "", unboundError(client, fmt.Sprintf("it did not answer roots/list (%v)", err))
 		}
 		roots = res.Roots
 	}
+	// The first root inside a git worktree: a workspace's first folder
+	// may be something else.
+	var others []string
 	for _, r := range roots {
 		u, err := url.Parse(r.URI)
-		if err == nil && u.Scheme == "file" && u.Path != "" {
+		if err != nil || u.Scheme != "file" || u.Path == "" {
+			continue
+		}
+		if _, err := worktree.Open(u.Path); err == nil {
 			return u.Path, nil
 		}
+		others = append(others, u.Path)
+	}
+	if len(others) > 0 {
+		return "", unboundError(client, "none of its roots ("+strings.Join(others, ", ")+") is inside a git worktree")
 	}
 	return "", unboundError(client, "it sent no file:// root")
 }
+
+// rootsWait bounds the wait for a client's answer to roots/list.
+const rootsWait = 30 * time.Second
 
 // peer returns the client's identity and capabilities as this request
 // declares them (2026-07-28 and later) or as initialize did.

@@ -23,6 +23,7 @@ import (
 // carry.
 type tasks struct {
 	mu      sync.Mutex
+	stopped bool                                      // the session ended: no task starts
 	pending map[*mcpserver.RequestProtocolInfo]string // request → task id, until the call starts
 	running map[string]context.CancelFunc             // task id → cancel
 	wg      sync.WaitGroup
@@ -71,7 +72,17 @@ func (t *tasks) detach(next mcpserver.ToolHandlerFunc) mcpserver.ToolHandlerFunc
 			t.mu.Unlock()
 			return next(ctx, req)
 		}
+		if t.stopped {
+			t.mu.Unlock()
+			return nil, context.Canceled
+		}
 		tctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		// When the task's time to live ends, mcp-go forgets it; its work
+		// stops then too, since nobody can read its result any more.
+		if ttl := req.Params.Task.TTL; ttl != nil && *ttl > 0 {
+			expire := time.AfterFunc(time.Duration(*ttl)*time.Millisecond, cancel)
+			defer expire.Stop()
+		}
 		t.running[id] = cancel
 		t.wg.Add(1)
 		t.mu.Unlock()
@@ -100,6 +111,7 @@ func (t *tasks) cancel(id string) {
 // its container).
 func (t *tasks) stop(limit time.Duration) {
 	t.mu.Lock()
+	t.stopped = true
 	for _, cancel := range t.running {
 		cancel()
 	}

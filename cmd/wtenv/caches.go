@@ -16,7 +16,7 @@ func printCaches(w io.Writer, c stack.Caches, removed bool) {
 	}
 	if len(c.Caches) == 0 {
 		if removed {
-			fmt.Fprintln(w, "no test cache to remove (those a running test uses stay)")
+			fmt.Fprintln(w, "no test cache to remove (those a container uses stay)")
 		} else {
 			fmt.Fprintln(w, "no test caches: a suite run in a container keeps its toolchain's caches (or tests.<suite>.cache) here after its first run")
 		}

@@ -23,10 +23,14 @@ var gcCmd = command{
 			}
 			if *caches {
 				c, err := envs.RemoveCaches(ctx, *dryRun, "")
-				if err != nil {
+				if err != nil && len(c.Caches) == 0 {
 					return err
 				}
-				return g.emit(c, func(w io.Writer) { printCaches(w, c, true) })
+				// What was removed is said even when another could not be.
+				if eerr := g.emit(c, func(w io.Writer) { printCaches(w, c, true) }); eerr != nil {
+					return eerr
+				}
+				return err
 			}
 			r, err := envs.GC(ctx, envs.GCOptions{DryRun: *dryRun})
 			if err != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -259,6 +260,25 @@ func TestTOMLStringRoundTrips(t *testing.T) {
 		var v struct{ K string }
 		if err := toml.Unmarshal([]byte("K = "+tomlString(s)+"\n"), &v); err != nil || v.K != s {
 			t.Errorf("tomlString(%q) = %s: decodes to %q, %v", s, tomlString(s), v.K, err)
+		}
+	}
+}
+
+// Appending to a script never lets a comment or the script's last
+// operator swallow wtenv's command, and setup's runs only after success.
+func TestAppendScript(t *testing.T) {
+	for _, tc := range []struct{ script, sep, want string }{
+		{"pnpm install", " && ", "pnpm install && wtenv up"},
+		{"npm ci # deps", " && ", "{\nnpm ci # deps\n} && wtenv up\n"},
+		{"make deps;", " && ", "{\nmake deps;\n} && wtenv up\n"},
+		{"rm -rf tmp &", "; ", "rm -rf tmp &\nwtenv up\n"},
+		{"a\nb\n", " && ", "{\na\nb\n} && wtenv up\n"},
+	} {
+		if got := appendScript(tc.script, "wtenv up", tc.sep); got != tc.want {
+			t.Errorf("%q + %q: %q, want %q", tc.script, tc.sep, got, tc.want)
+		}
+		if out, err := exec.Command("sh", "-n", "-c", appendScript(tc.script, "wtenv up", tc.sep)).CombinedOutput(); err != nil {
+			t.Errorf("%q: not valid sh: %v %s", tc.script, err, out)
 		}
 	}
 }

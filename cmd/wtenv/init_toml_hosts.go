@@ -184,14 +184,22 @@ func mergeConductor(root string, old []byte) (merged, error) {
 	return merged{data: out, changed: len(keys) > 0 || created, notes: append(notes, localOverrides(root)...)}, nil
 }
 
-// appendScript adds cmd to a script: on a line of its own when the script
-// has several, else after sep.
+// appendScript adds cmd to a script: after sep on a simple one-line
+// script; otherwise (several lines, a comment, a trailing &, ; or |) on a
+// line of its own, and, where it must run only after the script
+// succeeded (sep " && "), after the script grouped in braces, so that
+// neither a comment nor the script's last operator swallows it.
 func appendScript(script, cmd, sep string) string {
-	trimmed := strings.TrimRight(script, " \t\n")
-	if strings.Contains(trimmed, "\n") {
+	trimmed := strings.TrimSpace(script)
+	simple := !strings.ContainsAny(trimmed, "\n#") && !strings.HasSuffix(trimmed, "&") && !strings.HasSuffix(trimmed, ";") && !strings.HasSuffix(trimmed, "|")
+	switch {
+	case simple:
+		return trimmed + sep + cmd
+	case strings.TrimSpace(sep) == "&&":
+		return "{\n" + trimmed + "\n} && " + cmd + "\n"
+	default:
 		return trimmed + "\n" + cmd + "\n"
 	}
-	return strings.TrimSpace(trimmed) + sep + cmd
 }
 
 // fromConductorJSON is the repository's legacy conductor.json as settings

@@ -21,6 +21,7 @@ import (
 type progressView struct {
 	w     io.Writer
 	tty   bool
+	fd    int // the terminal's, for its size; -1 when unknown
 	width int
 	mu    sync.Mutex
 	last  map[string]string // subject → the last message shown
@@ -29,12 +30,9 @@ type progressView struct {
 }
 
 func newProgressView(w io.Writer) *progressView {
-	v := &progressView{w: w, last: map[string]string{}, width: 100}
+	v := &progressView{w: w, last: map[string]string{}, width: 100, fd: -1}
 	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) && os.Getenv("TERM") != "dumb" {
-		v.tty = true
-		if cols, _, err := term.GetSize(int(f.Fd())); err == nil && cols > 20 {
-			v.width = cols
-		}
+		v.tty, v.fd = true, int(f.Fd())
 	}
 	return v
 }
@@ -71,6 +69,9 @@ func (v *progressView) showAs(who, msg string) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	subject := subjectOf(msg)
+	if !v.tty && heartbeat.MatchString(msg) {
+		return
+	}
 	if who != "" {
 		if subject != "" {
 			subject = who + " " + subject
@@ -78,7 +79,7 @@ func (v *progressView) showAs(who, msg string) {
 		msg = who + ": " + msg
 	}
 	if !v.tty {
-		if heartbeat.MatchString(msg) || (subject != "" && v.last[subject] == msg) {
+		if subject != "" && v.last[subject] == msg {
 			return
 		}
 		if subject != "" {
@@ -121,13 +122,36 @@ func (v *progressView) clear() {
 	}
 }
 
+// draw writes the live view: a line per subject, each cut to the
+// terminal's width so that none wraps (the cursor arithmetic counts
+// lines), and no more lines than the terminal has rows, the latest
+// subjects kept.
 func (v *progressView) draw() {
-	for _, s := range v.order {
-		line := []rune(" " + v.last[s])
-		if len(line) > v.width-1 {
-			line = append(line[:v.width-2], '…')
+	width, rows := v.width, 0
+	if v.fd >= 0 {
+		if cols, r, err := term.GetSize(v.fd); err == nil && cols > 20 {
+			width, rows = cols, r
+		}
+	}
+	order := v.order
+	if rows > 2 && len(order) > rows-1 {
+		order = order[len(order)-(rows-1):]
+	}
+	for _, s := range order {
+		line := []rune(" " + strings.Map(printable, v.last[s]))
+		if len(line) > width-1 {
+			line = append(line[:width-2], '…')
 		}
 		fmt.Fprintf(v.w, "%s\n", string(line))
 		v.drawn++
 	}
+}
+
+// printable turns a tab or another control character into a space: the
+// terminal would move the cursor by more than one column for it.
+func printable(r rune) rune {
+	if r < ' ' || r == 0x7f {
+		return ' '
+	}
+	return r
 }

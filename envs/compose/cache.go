@@ -22,13 +22,24 @@ func (s Suite) checkCache(name string) error {
 
 // Caches returns the suite's cache paths: the ones wtenv.yaml names, or,
 // when it names none, the defaults of the toolchain env (the service's
-// environment over its image's) and the command make obvious. An empty
-// cache: list turns the defaults off.
-func (s Suite) Caches(env map[string]string) []string {
+// environment over its image's) and the command make obvious, for a
+// container that runs as root (user is the service's user:, else its
+// image's): a new volume belongs to root, so another user could not write
+// a default cache the image does not already hold for it. An empty cache:
+// list turns the defaults off.
+func (s Suite) Caches(env map[string]string, user string) []string {
 	if s.Cache != nil {
 		return slices.Clone(s.Cache)
 	}
+	if !isRoot(user) {
+		return nil
+	}
 	return DefaultCaches(env, s.Command.Argv())
+}
+
+func isRoot(user string) bool {
+	name, _, _ := strings.Cut(user, ":")
+	return name == "" || name == "root" || name == "0"
 }
 
 // DefaultCaches returns the cache paths of the toolchains env and argv make

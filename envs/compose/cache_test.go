@@ -42,8 +42,18 @@ func TestSuiteCaches(t *testing.T) {
 		"e2e":  nil,
 		"lint": {"/root/.npm"},
 	} {
-		if got := cfg.Tests[suite].Caches(nil); !slices.Equal(got, want) {
+		if got := cfg.Tests[suite].Caches(nil, ""); !slices.Equal(got, want) {
 			t.Errorf("%s: %v, want %v", suite, got, want)
 		}
+	}
+	// Not root: no defaults (a new volume is root's); a list still holds.
+	if got := cfg.Tests["unit"].Caches(nil, "1000:1000"); got != nil {
+		t.Errorf("unit as user 1000: %v, want no defaults", got)
+	}
+	if got := cfg.Tests["lint"].Caches(nil, "node"); !slices.Equal(got, []string{"/root/.npm"}) {
+		t.Errorf("lint as node: %v", got)
+	}
+	if got := cfg.Tests["unit"].Caches(nil, "0:0"); len(got) != 2 {
+		t.Errorf("unit as 0:0: %v", got)
 	}
 }

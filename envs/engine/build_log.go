@@ -22,10 +22,13 @@ func openBuildLog(root, service string) (io.WriteCloser, string) {
 		return nopCloser{io.Discard}, ""
 	}
 	path := filepath.Join(dir, "build-"+service+".log")
-	f, err := os.Create(path)
+	// Only the worktree's user reads it, as the run logs: a build's output
+	// may show what its secrets made.
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
 	if err != nil {
 		return nopCloser{io.Discard}, ""
 	}
+	_ = f.Chmod(0o600)
 	return f, path
 }
 

@@ -91,31 +91,35 @@ func (e *Docker) Caches(ctx context.Context) ([]CacheInfo, error) {
 	return out, nil
 }
 
-// RemoveCache removes a cache volume; one a running test uses stays, and
-// the error says so.
+// RemoveCache removes a cache volume; one a container uses stays, and the
+// error says so.
 func (e *Docker) RemoveCache(ctx context.Context, name string) error {
 	if _, err := e.api.VolumeRemove(ctx, name, client.VolumeRemoveOptions{}); err != nil {
 		if strings.Contains(err.Error(), "in use") {
-			return fmt.Errorf("cache %s is in use by a running test; run gc --caches again when it ends", name)
+			return fmt.Errorf("cache %s is in use by a container (a test running now, or one a killed run left: `wtenv gc` removes those); run gc --caches again after", name)
 		}
 		return err
 	}
 	return nil
 }
 
-// runEnv is the environment a one-off container of s starts with: the
-// image's, with the service's on top.
-func (e *Docker) runEnv(ctx context.Context, ref string, s types.ServiceConfig) (map[string]string, error) {
+// runEnv is the environment a one-off container of s starts with (the
+// image's, with the service's on top) and its user.
+func (e *Docker) runEnv(ctx context.Context, ref string, s types.ServiceConfig) (map[string]string, string, error) {
 	env := map[string]string{}
 	res, err := e.api.ImageInspect(ctx, ref)
 	if err != nil {
-		return nil, fmt.Errorf("service %q: reading image %s: %w", s.Name, ref, err)
+		return nil, "", fmt.Errorf("service %q: reading image %s: %w", s.Name, ref, err)
 	}
+	user := s.User
 	if res.Config != nil {
 		for _, kv := range res.Config.Env {
 			if k, v, ok := strings.Cut(kv, "="); ok {
 				env[k] = v
 			}
+		}
+		if user == "" {
+			user = res.Config.User
 		}
 	}
 	for k, v := range s.Environment {
@@ -123,5 +127,5 @@ func (e *Docker) runEnv(ctx context.Context, ref string, s types.ServiceConfig) 
 			env[k] = *v
 		}
 	}
-	return env, nil
+	return env, user, nil
 }

@@ -31,8 +31,8 @@ type RunOptions struct {
 	Timeout time.Duration
 	// Caches, when set, returns the cache volumes to mount, given the
 	// container's environment (the service's over its image's), from
-	// which a toolchain's cache paths follow.
-	Caches func(env map[string]string) []Cache
+	// which a toolchain's cache paths follow, and its user.
+	Caches func(env map[string]string, user string) []Cache
 }
 
 // DefaultWorkdir is where the worktree is mounted when the service names
@@ -61,11 +61,11 @@ func (e *Docker) RunOneOff(ctx context.Context, p *types.Project, meta Meta, opt
 		return -1, err
 	}
 	if opts.Caches != nil {
-		env, err := e.runEnv(ctx, ref, s)
+		env, user, err := e.runEnv(ctx, ref, s)
 		if err != nil {
 			return -1, err
 		}
-		caches := opts.Caches(env)
+		caches := opts.Caches(env, user)
 		if err := e.ensureCaches(ctx, caches); err != nil {
 			return -1, err
 		}

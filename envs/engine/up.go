@@ -96,29 +96,24 @@ func (e *Docker) Up(ctx context.Context, p *types.Project, meta Meta, opts UpOpt
 		err = e.awaitHealthy(ctx, p, deadline, progress)
 	}
 	if err != nil && ctx.Err() != nil {
-		return e.undo(ctx, p, meta, existing, changes, err, progress)
+		return e.undo(ctx, p, meta, existing, err, progress)
 	}
 	return err
 }
 
-// undo stops, after a cancelled Up, the containers it started: those of
-// the selected services that were not already running unchanged when it
-// began. What ran before runs on; what it created stays, stopped, for the
-// next Up or Down.
-func (e *Docker) undo(ctx context.Context, p *types.Project, meta Meta, existing map[string]container.Summary, changes *changeSet, cause error, progress func(string)) error {
-	started := func(service string) bool {
+// undo stops, after a cancelled Up, the services it started: those of the
+// selected services that were not running when it began. What ran before
+// runs on (recreated or restarted, it may be, but running as before);
+// what it created stays, stopped, for the next Up or Down.
+func (e *Docker) undo(ctx context.Context, p *types.Project, meta Meta, existing map[string]container.Summary, cause error, progress func(string)) error {
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+	defer cancel()
+	n, err := e.stop(sctx, meta.Scope(), func(service string) bool {
 		if _, ok := p.Services[service]; !ok {
 			return false
 		}
 		old, ok := existing[service]
-		return !ok || old.State != container.StateRunning || changes.of[service] != unchanged
-	}
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
-	defer cancel()
-	n, err := e.stop(sctx, meta.Scope(), func(service string) bool {
-		changes.mu.Lock()
-		defer changes.mu.Unlock()
-		return started(service)
+		return !ok || old.State != container.StateRunning
 	})
 	if err != nil {
 		return fmt.Errorf("%w; stopping what up had started failed (%v): run down to remove the stack", cause, err)
