@@ -53,6 +53,12 @@ type TestRun struct {
 	OutputTail string           `json:"output_tail" jsonschema:"last 4 KB of the output"`
 	LogPath    string           `json:"log_path" jsonschema:"the full output, in the worktree's .wtenv/logs"`
 	TimedOut   bool             `json:"timed_out,omitempty"`
+	// NoTests is set when a format that counts tests counted none that
+	// passed or failed: such a run is not a pass.
+	NoTests bool `json:"no_tests,omitempty" jsonschema:"the suite ran no test (none matched the filter, or every one was skipped): not a pass"`
+	// Counted is false for the plain format, which carries no counts:
+	// its verdict is the exit code alone.
+	Counted bool `json:"counted" jsonschema:"whether the format counts tests; false for plain, whose verdict is the exit code"`
 	// Admission is set when the run had to wake the stack or put other
 	// stacks to sleep to make room for it.
 	Admission *stack.Admission `json:"admission,omitempty" jsonschema:"what admission did for the run: woke this stack, put idle stacks to sleep"`
@@ -148,6 +154,7 @@ func Run(ctx context.Context, env *envs.Env, name string, opts Options) (TestRun
 		}
 	}
 	res := parser.Result(code)
+	relocate(env.Worktree.Root, res.Failures)
 	run.Counts, run.Failures, run.Omitted, run.OutputTail = res.Counts, res.Failures, res.Omitted, res.Tail
 	if run.Failures == nil {
 		run.Failures = []report.Failure{}
@@ -156,10 +163,32 @@ func Run(ctx context.Context, env *envs.Env, name string, opts Options) (TestRun
 		run.ExitCode = -1
 		run.Failures = append([]report.Failure{{Name: "timeout", Output: fmt.Sprintf("the %s suite ran longer than %s and was killed; raise timeout_s or tests.%s.timeout in wtenv.yaml", name, timeout, name)}}, run.Failures...)
 	}
+	run.Counted = suite.Format != compose.FormatPlain
+	if f, ok := noTests(run, opts.Filter); ok {
+		run.NoTests = true
+		run.Failures = append(run.Failures, f)
+	}
 	run.Passed = run.ExitCode == 0 && run.Counts.Failed == 0 && len(run.Failures) == 0 && !run.TimedOut
 	// A last message with the final counts, however short the run was.
 	progress(fmt.Sprintf("%s: %s", name, run.Counts))
 	return run, nil
+}
+
+// noTests is the failure of a run whose format counts tests and which
+// counted none that passed or failed though it exited 0: a model must not
+// read "0 passed, 0 failed" as green.
+func noTests(run TestRun, filter string) (report.Failure, bool) {
+	if !run.Counted || run.TimedOut || run.ExitCode != 0 || run.Counts.Passed+run.Counts.Failed > 0 {
+		return report.Failure{}, false
+	}
+	why := "the suite ran no test"
+	switch {
+	case filter != "":
+		why = fmt.Sprintf("no test matched the filter %q", filter)
+	case run.Counts.Skipped > 0:
+		why = fmt.Sprintf("every test was skipped (%d)", run.Counts.Skipped)
+	}
+	return report.Failure{Name: "no tests ran", Output: why + ": a run that tests nothing is not a pass; check the filter, or the suite's command and format in wtenv.yaml"}, true
 }
 
 // command is the suite's argv with the filter and extra arguments. For

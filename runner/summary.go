@@ -15,7 +15,11 @@ func (r TestRun) Summary() string {
 	if !r.Passed {
 		verdict = "FAILED"
 	}
-	fmt.Fprintf(&b, "%s tests %s: %s (exit code %d, %s).", r.Suite, verdict, r.Counts, r.ExitCode, time.Duration(r.DurationMS)*time.Millisecond)
+	counts := r.Counts.String()
+	if !r.Counted {
+		counts = "plain output, no test counts; the verdict is the exit code"
+	}
+	fmt.Fprintf(&b, "%s tests %s: %s (exit code %d, %s).", r.Suite, verdict, counts, r.ExitCode, time.Duration(r.DurationMS)*time.Millisecond)
 	for _, line := range r.Admission.Lines() {
 		b.WriteString("\n" + line)
 	}

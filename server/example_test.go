@@ -59,7 +59,7 @@ func TestExampleSuitesOverMCP(t *testing.T) {
 		t.Fatalf("broken worktree: passed=%v %+v %+v", r.Passed, r.Counts, r.Failures)
 	}
 	f := r.Failures[0]
-	if f.Name != "TestBrokenOnPurpose" || f.Location != "broken_test.go:8" || !strings.Contains(f.Output, "total = 4, want 5") {
+	if f.Name != "TestBrokenOnPurpose" || f.Location != "e2e/broken_test.go:8" || !strings.Contains(f.Output, "total = 4, want 5") {
 		t.Errorf("failure %+v", f)
 	}
 

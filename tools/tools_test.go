@@ -112,12 +112,12 @@ func TestModelTextGolden(t *testing.T) {
 	section("list", summarizeList(stack.List{Stacks: []stack.Summary{{Project: "shop-main-49c6", Worktree: "/src/shop", Branch: "main", State: "running", MemoryBytes: 300 << 20}}}))
 	section("empty list", summarizeList(stack.List{}))
 	section("failing test run", runner.TestRun{
-		Suite: "unit", ExitCode: 1, DurationMS: 5120,
+		Suite: "unit", ExitCode: 1, DurationMS: 5120, Counted: true,
 		Counts:   report.Counts{Passed: 41, Failed: 1, Skipped: 2},
 		Failures: []report.Failure{{Name: "TestOrderTotal", Location: "total_test.go:31", Output: "=== RUN   TestOrderTotal\n    total_test.go:31: total = 4, want 5\n--- FAIL: TestOrderTotal (0.00s)\n"}},
 		LogPath:  "/src/shop/.wtenv/logs/unit-20261127T153012.000.log",
 	}.Summary())
-	section("passing test run", runner.TestRun{Suite: "e2e", Passed: true, DurationMS: 2300, Counts: report.Counts{Passed: 3}, Failures: []report.Failure{}, LogPath: "/src/shop/.wtenv/logs/e2e-20261127T153112.000.log"}.Summary())
+	section("passing test run", runner.TestRun{Suite: "e2e", Passed: true, Counted: true, DurationMS: 2300, Counts: report.Counts{Passed: 3}, Failures: []report.Failure{}, LogPath: "/src/shop/.wtenv/logs/e2e-20261127T153112.000.log"}.Summary())
 	// Errors go through the handlers, as the server calls them: the
 	// arguments' errors before any binding, the handlers' errors as the
 	// binding or the engine returned them.

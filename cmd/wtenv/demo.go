@@ -19,8 +19,9 @@ import (
 )
 
 var demoCmd = command{
-	name:    "demo",
-	summary: "run two isolated copies of the bundled example shop side by side, then remove them",
+	anyWorktree: true,
+	name:        "demo",
+	summary:     "run two isolated copies of the bundled example shop side by side, then remove them",
 	setup: func(fs *flag.FlagSet, g *globals) func(context.Context, []string) error {
 		keep := fs.Bool("keep", false, "leave both stacks running and print how to look at them and remove them")
 		example := fs.String("example", "", "the example product's folder (default: examples/shop of this repository)")

@@ -13,8 +13,9 @@ import (
 )
 
 var enginesCmd = command{
-	name:    "engines",
-	summary: "show the pool of engines: each one's budget, what it holds, whether it answers",
+	anyWorktree: true,
+	name:        "engines",
+	summary:     "show the pool of engines: each one's budget, what it holds, whether it answers",
 	setup: func(fs *flag.FlagSet, g *globals) func(context.Context, []string) error {
 		fs.BoolVar(&g.json, "json", false, "print the pool as JSON")
 		return func(ctx context.Context, args []string) error {

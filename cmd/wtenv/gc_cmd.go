@@ -11,8 +11,9 @@ import (
 )
 
 var gcCmd = command{
-	name:    "gc",
-	summary: "remove stacks of deleted worktrees and abandoned test containers",
+	anyWorktree: true,
+	name:        "gc",
+	summary:     "remove stacks of deleted worktrees and abandoned test containers",
 	setup: func(fs *flag.FlagSet, g *globals) func(context.Context, []string) error {
 		fs.BoolVar(&g.json, "json", false, "print the result as JSON")
 		dryRun := fs.Bool("dry-run", false, "only list what would be removed")

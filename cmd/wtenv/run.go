@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 
@@ -59,7 +60,10 @@ type command struct {
 	name    string
 	args    string // positional arguments, for help
 	summary string
-	setup   func(fs *flag.FlagSet, g *globals) func(ctx context.Context, args []string) error
+	// anyWorktree is set on the commands that act on no one worktree
+	// (ls, gc, engines, demo): they take no --worktree.
+	anyWorktree bool
+	setup       func(fs *flag.FlagSet, g *globals) func(ctx context.Context, args []string) error
 }
 
 // globals are the flags every data command shares.
@@ -87,6 +91,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 		return exitOK
 	}
+	if args[0] == "--version" || args[0] == "-version" || args[0] == "version" {
+		fmt.Fprintf(stdout, "wtenv %s\n", envs.Version)
+		return exitOK
+	}
 	var cmd *command
 	for _, c := range commands() {
 		if c.name == args[0] {
@@ -102,7 +110,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	g := &globals{stdin: stdin, stdout: stdout, stderr: stderr}
 	fs := flag.NewFlagSet("wtenv "+cmd.name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&g.worktree, "worktree", "", "the worktree to act on (default: the current directory)")
+	if !cmd.anyWorktree {
+		fs.StringVar(&g.worktree, "worktree", "", "the worktree to act on (default: the current directory)")
+	}
 	action := cmd.setup(fs, g)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: wtenv %s [flags] %s\n\n%s\n\nflags:\n", cmd.name, cmd.args, cmd.summary)
@@ -129,7 +139,18 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 
 // parseInterleaved lets flags follow positional arguments
 // (`wtenv logs api --tail 5`), which the flag package alone does not.
+// Everything after a "--" is positional as it stands, the "--" kept, so a
+// command can pass it on (`wtenv test unit -- -count=1`).
 func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var tail []string
+	if i := slices.Index(args, "--"); i >= 0 {
+		args, tail = args[:i], args[i:]
+	}
+	pos, err := parseFlags(fs, args)
+	return append(pos, tail...), err
+}
+
+func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {

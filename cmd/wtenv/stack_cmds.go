@@ -148,8 +148,9 @@ var logsCmd = command{
 }
 
 var lsCmd = command{
-	name:    "ls",
-	summary: "list every wtenv stack on this engine, or on every engine of the pool (any worktree)",
+	anyWorktree: true,
+	name:        "ls",
+	summary:     "list every wtenv stack on this engine, or on every engine of the pool (any worktree)",
 	setup: func(fs *flag.FlagSet, g *globals) func(context.Context, []string) error {
 		fs.BoolVar(&g.json, "json", false, "print the List as JSON")
 		caches := fs.Bool("caches", false, "list the test caches (volumes kept across test runs, shared by a repository's worktrees) instead")

@@ -38,6 +38,7 @@ func (t *goTest) line(s string) {
 }
 
 type goPackage struct {
+	name    string // import path
 	out     *capture
 	loc     goLocator
 	running map[string]*goTest
@@ -141,7 +142,7 @@ func (p *goTestParser) event(e goEvent) {
 	}
 	pkg := p.packages[e.Package]
 	if pkg == nil {
-		pkg = &goPackage{out: newCapture(), running: map[string]*goTest{}}
+		pkg = &goPackage{name: e.Package, out: newCapture(), running: map[string]*goTest{}}
 		p.packages[e.Package] = pkg
 	}
 	if e.Action == "output" {
@@ -205,7 +206,7 @@ func (p *goTestParser) testFailed(pkg *goPackage, name string, t *goTest) {
 	}
 	p.counts.Failed++
 	pkg.failed++
-	p.failures.add(Failure{Name: name, Location: t.loc.location(), Output: t.out.text()})
+	p.failures.add(Failure{Name: name, Location: t.loc.location(), Output: t.out.text(), Package: pkg.name})
 	for parent := name; ; {
 		i := strings.LastIndexByte(parent, '/')
 		if i < 0 {
@@ -242,7 +243,7 @@ func (p *goTestParser) packageDone(name string, pkg *goPackage, failedBuild stri
 		if l := pkg.loc.location(); l != "" && loc.location() == "" {
 			loc.log = l
 		}
-		p.failures.add(Failure{Name: name, Location: loc.location(), Output: clip(out, pkg.out.panic, pkg.out.out.dropped)})
+		p.failures.add(Failure{Name: name, Location: loc.location(), Output: clip(out, pkg.out.panic, pkg.out.out.dropped), Package: name})
 	}
 	delete(p.packages, name)
 }

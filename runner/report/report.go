@@ -64,6 +64,9 @@ type Failure struct {
 	Location string `json:"location,omitempty"`
 	// Output is the test's own output, at most MaxFailureOutput bytes.
 	Output string `json:"output"`
+	// Package is the failure's Go package import path, when the format
+	// names one: which of several files of one name Location means.
+	Package string `json:"-"`
 }
 
 // Result is the parsed part of a TestRun (see DESIGN.md); the caller adds the
