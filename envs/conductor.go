@@ -27,8 +27,12 @@ const (
 type portNote struct {
 	// Conductor is set when the ports are the ones Conductor reserved.
 	Conductor bool
-	// Warning says why CONDUCTOR_PORT is set but not used.
+	// Warning says why CONDUCTOR_PORT is set but not used, or why the
+	// ports moved.
 	Warning string
+	// Moved says why the stack's ports moved to another block, when they
+	// did.
+	Moved string
 }
 
 // conductorBlock is the block a stack publishing n host ports takes from

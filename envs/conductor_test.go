@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -199,5 +200,42 @@ func TestResolveNamesConductorPorts(t *testing.T) {
 	}
 	if r, err = e.Resolve(context.Background()); err != nil || !strings.Contains(strings.Join(r.Warnings, "\n"), "publishes 11 host ports") {
 		t.Errorf("eleven ports: warnings %q %v", r.Warnings, err)
+	}
+}
+
+// A stack whose block has a port taken moves to another block, and up and
+// status say which port and from where to where.
+func TestMovedPortsAreReported(t *testing.T) {
+	ctx := context.Background()
+	t.Setenv("WTENV_PORT_RANGE", "30000-30127")
+	t.Setenv(conductorPortVar, "")
+	eng := newFake()
+	e := fakeWorktree(t, eng, tempStore(t), "main", "api")
+	first, note, err := e.assignPortsNoted(ctx, tcpRefs(2))
+	if err != nil || note.Moved != "" {
+		t.Fatalf("first block: %v %v %+v", first, err, note)
+	}
+	eng.published[first[1]] = other
+	moved, note, err := e.assignPortsNoted(ctx, tcpRefs(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "port " + strconv.Itoa(first[1]) + " is in use"
+	if moved[0] == first[0] || !strings.Contains(note.Warning, want) || !strings.Contains(note.Moved, "moved from "+strconv.Itoa(first[0])) {
+		t.Fatalf("ports %v → %v, note %+v", first, moved, note)
+	}
+	st, err := e.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(st.Warnings, func(w string) bool { return strings.Contains(w, want) }) {
+		t.Errorf("status warnings %q lack the move", st.Warnings)
+	}
+	// An up that keeps the ports clears it.
+	if _, note, err := e.assignPortsNoted(ctx, tcpRefs(2)); err != nil || note.Moved != "" {
+		t.Fatalf("third: %v %+v", err, note)
+	}
+	if st, _ := e.Status(ctx); slices.ContainsFunc(st.Warnings, func(w string) bool { return strings.Contains(w, "moved") }) {
+		t.Errorf("status still says the ports moved: %q", st.Warnings)
 	}
 }

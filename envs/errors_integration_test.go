@@ -23,6 +23,9 @@ func TestUpFailuresNameTheServiceAndShowOutput(t *testing.T) {
 		extra   map[string][]byte
 		is      error
 		want    []string
+		// within bounds the up, loosely: a service that cannot become
+		// healthy fails in about its retries' time, not at the timeout.
+		within time.Duration
 	}{{
 		name: "build failure shows the build log",
 		compose: `services:
@@ -42,8 +45,9 @@ func TestUpFailuresNameTheServiceAndShowOutput(t *testing.T) {
       interval: 1s
       retries: 2
 `,
-		is:   envs.ErrUnhealthy,
-		want: []string{`service "app"`, "unhealthy", "kv listening on :8080", "last log lines"},
+		is:     envs.ErrUnhealthy,
+		want:   []string{`service "app"`, "unhealthy", "kv listening on :8080", "last log lines"},
+		within: 20 * time.Second,
 	}, {
 		name: "dependency that exits stops its dependents",
 		compose: `services:
@@ -81,9 +85,15 @@ func TestUpFailuresNameTheServiceAndShowOutput(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 			defer cancel()
 			e := open(ctx, t, root)
-			_, err := e.Up(ctx, envs.UpOptions{Timeout: 15 * time.Second})
+			start := time.Now()
+			_, err := e.Up(ctx, envs.UpOptions{Timeout: 30 * time.Second})
+			took := time.Since(start)
+			t.Logf("up failed after %s", took.Round(100*time.Millisecond))
 			if err == nil {
 				t.Fatal("up succeeded")
+			}
+			if tc.within > 0 && took > tc.within && !strings.Contains(err.Error(), "the machine is overloaded") {
+				t.Errorf("up took %s to fail, want about the healthcheck's retries (under %s), not the 30s timeout", took.Round(time.Second), tc.within)
 			}
 			if !errors.Is(err, tc.is) {
 				t.Errorf("error %v is not %v", err, tc.is)

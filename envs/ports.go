@@ -2,6 +2,7 @@ package envs
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"slices"
 
@@ -38,6 +39,7 @@ func (e *Env) assignPortsNoted(ctx context.Context, refs []compose.PortRef) ([]i
 		}
 		if block, note = b, n; b != nil {
 			cur.Ports = b
+			cur.PortsMoved = n.Moved
 		}
 		return nil
 	})
@@ -98,8 +100,41 @@ func (e *Env) pickBlock(f *state.File, n int, free func(int) bool) (*state.PortB
 		return b, note, err
 	}
 	taken := slices.Collect(maps.Values(e.otherBlocks(f)))
-	b, err = ports.Assign(r, identity.RootHash(e.Worktree.Root), currentBlock(f, e.Project), taken, n, free)
+	cur := currentBlock(f, e.Project)
+	b, err = ports.Assign(r, identity.RootHash(e.Worktree.Root), cur, taken, n, free)
+	if err == nil && b != nil && cur != nil && b.Start != cur.Start {
+		note.Moved = fmt.Sprintf("this stack's host ports moved from %d-%d to %d-%d: %s", cur.Start, cur.Start+cur.Size-1, b.Start, b.Start+b.Size-1, whyMoved(r, *cur, taken, n, free))
+		note.Warning = joinNotes(note.Warning, note.Moved)
+	}
 	return b, note, err
+}
+
+// whyMoved says why a stack could not keep its block.
+func whyMoved(r ports.Range, cur state.PortBlock, taken []state.PortBlock, n int, free func(int) bool) string {
+	switch {
+	case n > cur.Size:
+		return fmt.Sprintf("it now publishes %d ports, more than its block's %d", n, cur.Size)
+	case cur.Start < r.Lo || cur.Start+cur.Size-1 > r.Hi:
+		return fmt.Sprintf("its block is outside WTENV_PORT_RANGE %s", r)
+	}
+	for _, t := range taken {
+		if cur.Start < t.Start+t.Size && t.Start < cur.Start+cur.Size {
+			return fmt.Sprintf("another stack holds ports %d-%d", t.Start, t.Start+t.Size-1)
+		}
+	}
+	for p := cur.Start; p < cur.Start+n; p++ {
+		if !free(p) {
+			return fmt.Sprintf("port %d is in use (by a process on this machine or another container); free it and run up again to get the old ports back", p)
+		}
+	}
+	return "its block was not free"
+}
+
+func joinNotes(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "; " + b
 }
 
 // blockPorts are the first n ports of block.

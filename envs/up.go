@@ -3,6 +3,7 @@ package envs
 import (
 	"context"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"time"
@@ -19,7 +20,10 @@ type UpOptions struct {
 	Services []string      // only these and their dependencies; empty: all
 	Build    bool          // rebuild images of build: services
 	Timeout  time.Duration // health wait; 0: 5 minutes
-	Progress func(string)  // step messages; may be nil
+	// TimeoutFlag names what sets Timeout in the front end (--timeout,
+	// timeout_s), for the message that suggests raising it.
+	TimeoutFlag string
+	Progress    func(string) // step messages; may be nil
 }
 
 // Up brings the worktree's stack up, isolated: its own project name, host
@@ -100,6 +104,7 @@ func (e *Env) Up(ctx context.Context, opts UpOptions) (stack.Stack, error) {
 		Services:    services,
 		Build:       opts.Build,
 		Timeout:     opts.Timeout,
+		TimeoutFlag: opts.TimeoutFlag,
 		Progress:    opts.Progress,
 		BeforeStart: join,
 	}); err != nil {
@@ -172,12 +177,12 @@ func (e *Env) meta(p *types.Project) engine.Meta {
 func (e *Env) Status(ctx context.Context) (stack.Stack, error) {
 	_ = e.follow(ctx) // a read of the state file; what fails there fails below too
 	var warnings []string
-	p, cfg, err := e.loadForStatus(ctx)
-	if err == nil {
-		// The rewrites do not depend on the ports, so the warnings come
-		// from isolating a copy with placeholder ones.
-		if res, err := compose.Isolate(p, e.Project, make([]int, len(compose.Published(p))), e.Worktree.Root); err == nil {
-			warnings = res.Warnings
+	// The rewrites isolation makes are said by up and config, not again
+	// on every status.
+	p, cfg, _ := e.loadForStatus(ctx)
+	if f, ferr := e.store.Read(ctx); ferr == nil {
+		if pr, ok := f.Projects[e.Project]; ok && pr.PortsMoved != "" {
+			warnings = append(warnings, pr.PortsMoved)
 		}
 	}
 	st, err := e.status(ctx, p, sharedNames(cfg))
@@ -288,6 +293,26 @@ func (e *Env) Logs(ctx context.Context, service string, tail int) (stack.Logs, e
 	var err error
 	out.Text, err = e.engine().Logs(ctx, e.scope(), service, tail)
 	return out, err
+}
+
+// StreamLogs writes the stack's logs to w as opts says: interleaved by
+// time, from a time on (Since), and with Follow until ctx ends.
+func (e *Env) StreamLogs(ctx context.Context, opts engine.LogOptions, w io.Writer) error {
+	_ = e.follow(ctx) // a read of the state file; what fails there fails below too
+	if opts.Service != "" {
+		if p, _, err := e.loadForStatus(ctx); err == nil {
+			if err := knownServices(p, opts.Service); err != nil {
+				return err
+			}
+		}
+	}
+	s, ok := e.engine().(interface {
+		StreamLogs(context.Context, engine.Scope, engine.LogOptions, io.Writer) error
+	})
+	if !ok {
+		return fmt.Errorf("the engine %s cannot follow logs; use wtenv logs without -f or --since", e.EngineRef().Name)
+	}
+	return s.StreamLogs(ctx, e.scope(), opts, w)
 }
 
 // knownServices checks that every name is a service of the compose file,

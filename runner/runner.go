@@ -38,7 +38,10 @@ type Options struct {
 	Filter    string        // go-test-json: -run FILTER; every format: WTENV_TEST_FILTER
 	ExtraArgs []string      // appended to the suite's command
 	Timeout   time.Duration // 0: the suite's timeout, else DefaultTimeout
-	Progress  func(string)
+	// TimeoutFlag names what sets Timeout in the front end (--timeout,
+	// timeout_s), for the message of a run that outlived it.
+	TimeoutFlag string
+	Progress    func(string)
 }
 
 // TestRun is the result of one run, the TestRun shape of DESIGN.md.
@@ -99,6 +102,9 @@ func Run(ctx context.Context, env *envs.Env, name string, opts Options) (TestRun
 		return TestRun{}, err
 	}
 	needed, err := ensureNeeds(ctx, env, suite.Needs, progress)
+	if errors.Is(err, envs.ErrUnknownService) {
+		return TestRun{}, fmt.Errorf("wtenv.yaml in %s, tests.%s.needs: %w", env.Worktree.Root, name, err)
+	}
 	if err != nil {
 		return TestRun{}, err
 	}
@@ -161,7 +167,7 @@ func Run(ctx context.Context, env *envs.Env, name string, opts Options) (TestRun
 	}
 	if run.TimedOut {
 		run.ExitCode = -1
-		run.Failures = append([]report.Failure{{Name: "timeout", Output: fmt.Sprintf("the %s suite ran longer than %s and was killed; raise timeout_s or tests.%s.timeout in wtenv.yaml", name, timeout, name)}}, run.Failures...)
+		run.Failures = append([]report.Failure{{Name: "timeout", Output: fmt.Sprintf("the %s suite ran longer than %s and was killed; raise %s or tests.%s.timeout in wtenv.yaml", name, timeout, timeoutFlag(opts), name)}}, run.Failures...)
 	}
 	run.Counted = suite.Format != compose.FormatPlain
 	if f, ok := noTests(run, opts.Filter); ok {
@@ -172,6 +178,13 @@ func Run(ctx context.Context, env *envs.Env, name string, opts Options) (TestRun
 	// A last message with the final counts, however short the run was.
 	progress(fmt.Sprintf("%s: %s", name, run.Counts))
 	return run, nil
+}
+
+func timeoutFlag(opts Options) string {
+	if opts.TimeoutFlag == "" {
+		return "the run's timeout"
+	}
+	return opts.TimeoutFlag
 }
 
 // noTests is the failure of a run whose format counts tests and which

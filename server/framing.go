@@ -22,7 +22,11 @@ import (
 //   - tools/call arguments that are not an object are invalid params
 //     (-32602), as 2025-11-25 asks, rather than a tool error;
 //   - a request the client cancelled gets no response, as the
-//     specification asks (mcp-go answers it with the handler's error).
+//     specification asks (mcp-go answers it with the handler's error);
+//   - no progress notification follows the response to its request
+//     (mcp-go queues notifications apart from responses, so a last one
+//     could come after); a task's progress goes on after its
+//     CreateTaskResult, as the task runs.
 //
 // Everything else passes through unchanged, line by line.
 type framing struct {
@@ -33,6 +37,8 @@ type framing struct {
 	batches  map[string]*batch // a batched request's id → its batch
 	dropped  map[string]bool   // ids of requests the client cancelled
 	inflight map[string]bool   // ids of requests handed on and not answered
+	tokens   map[string]string // progress token → the id of its request in flight
+	finished map[string]bool   // progress tokens of answered requests
 	logf     func(string, ...any)
 }
 
@@ -45,7 +51,7 @@ type batch struct {
 const batchVersion = mcp.ProtocolVersion20250326
 
 func newFraming(out io.Writer, logf func(string, ...any)) *framing {
-	return &framing{out: out, batches: map[string]*batch{}, dropped: map[string]bool{}, inflight: map[string]bool{}, logf: logf}
+	return &framing{out: out, batches: map[string]*batch{}, dropped: map[string]bool{}, inflight: map[string]bool{}, tokens: map[string]string{}, finished: map[string]bool{}, logf: logf}
 }
 
 // input reads the client's stream and returns the stream mcp-go reads:
@@ -156,6 +162,10 @@ func (f *framing) checkLocked(m []byte) []byte {
 		ProtocolVersion any             `json:"protocolVersion"`
 		Arguments       json.RawMessage `json:"arguments"`
 		RequestID       json.RawMessage `json:"requestId"`
+		Task            json.RawMessage `json:"task"`
+		Meta            struct {
+			ProgressToken json.RawMessage `json:"progressToken"`
+		} `json:"_meta"`
 	}
 	_ = json.Unmarshal(msg.Params, &params)
 	switch method {
@@ -176,8 +186,42 @@ func (f *framing) checkLocked(m []byte) []byte {
 			return errorLine(id, mcp.INVALID_REQUEST, "Invalid Request: id "+string(id)+" is already used by a request in flight; give each request its own id")
 		}
 		f.inflight[key] = true
+		if token, ok := idKey(params.Meta.ProgressToken); ok && len(params.Task) == 0 {
+			f.tokens[token] = key
+			delete(f.finished, token)
+		}
 	}
 	return nil
+}
+
+// lateProgress reports a progress notification for a request already
+// answered.
+func (f *framing) lateProgress(line []byte) bool {
+	var n struct {
+		Method string `json:"method"`
+		Params struct {
+			ProgressToken json.RawMessage `json:"progressToken"`
+		} `json:"params"`
+	}
+	if json.Unmarshal(line, &n) != nil || n.Method != string(mcp.MethodNotificationProgress) {
+		return false
+	}
+	token, ok := idKey(n.Params.ProgressToken)
+	return ok && f.finished[token]
+}
+
+// answered notes that the request with id key has its response: its
+// progress token is finished.
+func (f *framing) answered(key string) {
+	for token, id := range f.tokens {
+		if id == key {
+			delete(f.tokens, token)
+			if len(f.finished) > 10000 {
+				clear(f.finished) // a bound; tokens this old are not reused
+			}
+			f.finished[token] = true
+		}
+	}
 }
 
 // Write takes mcp-go's output; a response to a batched request waits for
@@ -204,9 +248,13 @@ func (f *framing) route(line []byte) error {
 		ID     json.RawMessage `json:"id"`
 		Method json.RawMessage `json:"method"`
 	}
+	if f.lateProgress(line) {
+		return nil
+	}
 	if json.Unmarshal(line, &msg) == nil && msg.Method == nil {
 		if key, ok := idKey(msg.ID); ok {
 			delete(f.inflight, key)
+			f.answered(key)
 			dropped := f.dropped[key]
 			delete(f.dropped, key)
 			if b, ok := f.batches[key]; ok {

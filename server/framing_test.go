@@ -123,3 +123,30 @@ func TestFraming(t *testing.T) {
 		})
 	}
 }
+
+// No progress notification follows its request's response, but a task's
+// goes on after its CreateTaskResult.
+func TestFramingNoProgressAfterTheResult(t *testing.T) {
+	var out bytes.Buffer
+	f := newFraming(&out, nil)
+	initAt(f, "2025-11-25")
+	out.Reset()
+	progress := func(token string) string {
+		return `{"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":"` + token + `","progress":1}}` + "\n"
+	}
+	f.filter([]byte(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"env_up","_meta":{"progressToken":"up"}}}`))
+	f.filter([]byte(`{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"run_unit_tests","task":{"ttl":60000},"_meta":{"progressToken":"unit"}}}`))
+	for _, w := range []string{
+		progress("up"), // before the result: kept
+		`{"jsonrpc":"2.0","id":1,"result":{}}` + "\n", // the result
+		progress("up"), // after it: dropped
+		`{"jsonrpc":"2.0","id":2,"result":{"task":{}}}` + "\n",
+		progress("unit"), // the task runs on: kept
+	} {
+		f.Write([]byte(w))
+	}
+	got := out.String()
+	if strings.Count(got, `"progressToken":"up"`) != 1 || strings.Count(got, `"progressToken":"unit"`) != 1 {
+		t.Errorf("got:\n%s", got)
+	}
+}

@@ -37,11 +37,21 @@ func (t *Tools) envUp() server.ServerTool {
 			return stack.Stack{}, "", err
 		}
 		st, err := env.Up(ctx, envs.UpOptions{
-			Services: args.Services,
-			Build:    args.Build,
-			Timeout:  time.Duration(args.TimeoutS) * time.Second,
-			Progress: progress(ctx, req),
+			Services:    args.Services,
+			Build:       args.Build,
+			Timeout:     time.Duration(args.TimeoutS) * time.Second,
+			TimeoutFlag: "timeout_s",
+			Progress:    progress(ctx, req),
 		})
+		if err != nil && ctx.Err() == nil {
+			// What the failed up left (partial, stopped, …) goes with the
+			// error, so the model sees what runs without another call.
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			defer cancel()
+			if left, serr := env.Status(sctx); serr == nil && left.State != stack.StateAbsent {
+				return stack.Stack{}, "", &WithResult{Err: err, Result: left}
+			}
+		}
 		if err != nil {
 			return stack.Stack{}, "", err
 		}

@@ -38,10 +38,11 @@ func (t *Tools) suiteTool(name, suite, description string) server.ServerTool {
 			return runner.TestRun{}, "", err
 		}
 		run, err := runner.Run(ctx, env, suite, runner.Options{
-			Filter:    args.Filter,
-			ExtraArgs: args.ExtraArgs,
-			Timeout:   time.Duration(args.TimeoutS) * time.Second,
-			Progress:  progress(ctx, req),
+			Filter:      args.Filter,
+			ExtraArgs:   args.ExtraArgs,
+			Timeout:     time.Duration(args.TimeoutS) * time.Second,
+			TimeoutFlag: "timeout_s",
+			Progress:    progress(ctx, req),
 		})
 		if err != nil {
 			return runner.TestRun{}, "", err

@@ -59,12 +59,27 @@ func handler[A, R any](tool mcp.Tool, fn func(ctx context.Context, req mcp.CallT
 		if ir := (*InputRequired)(nil); errors.As(err, &ir) {
 			return ir.Result, nil
 		}
+		if wr := (*WithResult)(nil); errors.As(err, &wr) {
+			res := errorResult(wr.Err)
+			res.StructuredContent = wr.Result
+			return res, nil
+		}
 		if err != nil {
 			return errorResult(err), nil
 		}
 		return mcp.NewToolResultStructured(res, summary), nil
 	}
 }
+
+// WithResult is an error that comes with what the call left, sent as the
+// error result's structuredContent (a failed env_up's Stack).
+type WithResult struct {
+	Err    error
+	Result any
+}
+
+func (w *WithResult) Error() string { return w.Err.Error() }
+func (w *WithResult) Unwrap() error { return w.Err }
 
 // ErrorMeta is the _meta key of an error result's machine-readable part:
 // {"kind": K}, K one of envs' error kinds (invalid_arguments,

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/wtenv/wtenv/envs/enginetest"
 	"github.com/wtenv/wtenv/envs/stack"
@@ -77,6 +79,33 @@ func TestCLIUpStatusLogsDownInTwoWorktrees(t *testing.T) {
 		code, stdout, _ = cli(t, "logs", "store", "--tail", "5", "--worktree", wt)
 		if code != exitOK || !strings.Contains(stdout, "store | ") || strings.Contains(stdout, "front | ") {
 			t.Errorf("logs store: exit %d\n%s", code, stdout)
+		}
+		// --since: both services' lines, interleaved by time.
+		code, stdout, _ = cli(t, "logs", "--since", "1h", "--worktree", wt)
+		if code != exitOK || !strings.Contains(stdout, "store | ") || !strings.Contains(stdout, "front | ") {
+			t.Errorf("logs --since 1h: exit %d\n%s", code, stdout)
+		}
+		// -f follows until interrupted, and a line that comes meanwhile
+		// shows: a value stored in store makes it log.
+		fctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		var fout, ferr bytes.Buffer
+		done := make(chan int)
+		go func() {
+			done <- run(fctx, []string{"logs", "-f", "--tail", "1", "--worktree", wt}, strings.NewReader(""), &fout, &ferr)
+		}()
+		time.Sleep(time.Second)
+		for _, s := range up.Services {
+			if s.Name == "store" && len(s.Ports) > 0 {
+				req, _ := http.NewRequest(http.MethodPut, s.Ports[0].URL+"/kv/followed", strings.NewReader("x"))
+				if resp, err := http.DefaultClient.Do(req); err == nil {
+					resp.Body.Close()
+				}
+			}
+		}
+		code = <-done
+		cancel()
+		if code != exitOK || !strings.Contains(fout.String(), "store | ") || !strings.Contains(fout.String(), "stored followed") {
+			t.Errorf("logs -f: exit %d\n%s%s", code, fout.String(), ferr.String())
 		}
 		code, stdout, _ = cli(t, "status", "--worktree", wt)
 		if code != exitOK || !strings.Contains(stdout, up.Project) || !strings.Contains(stdout, "http://127.0.0.1:") {

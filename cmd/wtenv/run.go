@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 
 	"github.com/wtenv/wtenv/envs"
 )
@@ -26,6 +28,7 @@ const (
 	exitUnreachable = 4
 	exitTimedOut    = 124 // as timeout(1)
 	exitInterrupted = 130 // as a shell reports SIGINT
+	exitTerminated  = 143 // as a shell reports SIGTERM
 )
 
 // errUsage marks a command-line mistake: exit code 2.
@@ -48,10 +51,25 @@ func exitCode(err error) int {
 	case envs.KindTimedOut:
 		return exitTimedOut
 	case envs.KindCancelled:
+		if sig, ok := interruptedBy.Load().(os.Signal); ok {
+			return signalCode(sig)
+		}
 		return exitInterrupted
 	default:
 		return exitFailure
 	}
+}
+
+// interruptedBy is the signal that interrupted the command, if one did.
+var interruptedBy atomic.Value
+
+// signalCode is the exit code a shell reports for a process the signal
+// ended: 130 for SIGINT, 143 for SIGTERM.
+func signalCode(sig os.Signal) int {
+	if sig == syscall.SIGTERM {
+		return exitTerminated
+	}
+	return exitInterrupted
 }
 
 // command is one subcommand: its flags are defined on fs by setup, and run
@@ -107,6 +125,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		usage(stderr)
 		return exitUsage
 	}
+	quietCompose(stderr)
 	g := &globals{stdin: stdin, stdout: stdout, stderr: stderr}
 	fs := flag.NewFlagSet("wtenv "+cmd.name, flag.ContinueOnError)
 	fs.SetOutput(stderr)

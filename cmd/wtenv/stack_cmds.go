@@ -12,6 +12,7 @@ import (
 
 	"github.com/docker/go-units"
 	"github.com/wtenv/wtenv/envs"
+	"github.com/wtenv/wtenv/envs/engine"
 	"github.com/wtenv/wtenv/envs/stack"
 )
 
@@ -38,8 +39,25 @@ var upCmd = command{
 		build := fs.Bool("build", false, "rebuild images of build: services")
 		timeout := fs.Duration("timeout", 5*time.Minute, "how long to wait for services to become healthy")
 		return func(ctx context.Context, args []string) error {
+			start := time.Now()
 			return withEnv(ctx, g, func(env *envs.Env) error {
-				st, err := env.Up(ctx, envs.UpOptions{Services: args, Build: *build, Timeout: *timeout, Progress: g.progress})
+				st, err := env.Up(ctx, envs.UpOptions{Services: args, Build: *build, Timeout: *timeout, TimeoutFlag: "--timeout", Progress: g.progress})
+				if err == nil {
+					g.progress(fmt.Sprintf("up in %s", time.Since(start).Round(100*time.Millisecond)))
+				}
+				if err != nil && ctx.Err() != nil {
+					// Interrupted: what up started is stopped; say what
+					// is left, and what to do.
+					sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+					defer cancel()
+					if left, serr := env.Status(sctx); serr == nil {
+						_ = g.emit(left, func(w io.Writer) {
+							printStack(w, left)
+							fmt.Fprintln(w, "up was interrupted: `wtenv up` starts the stack again, `wtenv down` removes it")
+						})
+					}
+					return err
+				}
 				if err != nil {
 					return err
 				}
@@ -120,6 +138,9 @@ var logsCmd = command{
 	setup: func(fs *flag.FlagSet, g *globals) func(context.Context, []string) error {
 		fs.BoolVar(&g.json, "json", false, "print the logs as JSON (project, service, tail, text), as env_logs returns them")
 		tail := fs.Int("tail", 100, "lines per service (1-2000)")
+		follow := fs.Bool("f", false, "follow: keep printing new lines until interrupted")
+		fs.BoolVar(follow, "follow", false, "the same as -f")
+		since := fs.String("since", "", "only lines since a duration ago (10m) or a time (2026-12-02T15:04:05Z)")
 		return func(ctx context.Context, args []string) error {
 			if len(args) > 1 {
 				return fmt.Errorf("%w: logs takes at most one service", errUsage)
@@ -127,9 +148,20 @@ var logsCmd = command{
 			if *tail < 1 || *tail > 2000 {
 				return fmt.Errorf("%w: --tail must be between 1 and 2000", errUsage)
 			}
+			if *since != "" && !validSince(*since) {
+				return fmt.Errorf("%w: --since %q: give a duration (10m, 1h30m) or a time (2026-12-02T15:04:05Z)", errUsage, *since)
+			}
 			service := ""
 			if len(args) == 1 {
 				service = args[0]
+			}
+			if *follow || *since != "" {
+				if g.json {
+					return fmt.Errorf("%w: -f and --since print lines as they are, not --json", errUsage)
+				}
+				return withEnv(ctx, g, func(env *envs.Env) error {
+					return env.StreamLogs(ctx, engine.LogOptions{Service: service, Tail: *tail, Since: *since, Follow: *follow}, g.stdout)
+				})
 			}
 			return withEnv(ctx, g, func(env *envs.Env) error {
 				logs, err := env.Logs(ctx, service, *tail)
@@ -145,6 +177,20 @@ var logsCmd = command{
 			})
 		}
 	},
+}
+
+// validSince accepts what the engine takes for since: a duration or a
+// time.
+func validSince(s string) bool {
+	if _, err := time.ParseDuration(s); err == nil {
+		return true
+	}
+	for _, layout := range []string{time.RFC3339Nano, time.RFC3339, "2006-01-02T15:04:05", "2006-01-02"} {
+		if _, err := time.Parse(layout, s); err == nil {
+			return true
+		}
+	}
+	return false
 }
 
 var lsCmd = command{

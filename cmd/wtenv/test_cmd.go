@@ -25,7 +25,7 @@ var testCmd = command{
 				return err
 			}
 			return withEnv(ctx, g, func(env *envs.Env) error {
-				run, err := runner.Run(ctx, env, suite, runner.Options{Filter: *filter, Timeout: *timeout, ExtraArgs: extra, Progress: g.progress})
+				run, err := runner.Run(ctx, env, suite, runner.Options{Filter: *filter, Timeout: *timeout, TimeoutFlag: "--timeout", ExtraArgs: extra, Progress: g.progress})
 				if err != nil {
 					return err
 				}

@@ -130,11 +130,11 @@ func (m Memory) EstimateBytes() (int64, error) {
 // no error. Unknown keys are errors, so a misspelt key is reported instead of
 // being ignored.
 func LoadConfig(root string) (Config, error) {
-	path := filepath.Join(root, ConfigFile)
-	data, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return Config{}, nil
+	path, err := configPath(root)
+	if err != nil || path == "" {
+		return Config{}, err
 	}
+	data, err := os.ReadFile(path)
 	if err != nil {
 		return Config{}, fmt.Errorf("read %s: %w", path, err)
 	}
@@ -153,9 +153,75 @@ func LoadConfig(root string) (Config, error) {
 		return Config{}, decodeError(path, err)
 	}
 	if err := cfg.validate(); err != nil {
+		if ke := (*keyError)(nil); errors.As(err, &ke) {
+			if line := lineOf(doc.Content[0], ke.path...); line > 0 {
+				msg := strings.TrimPrefix(err.Error(), ErrInvalidConfig.Error()+": ")
+				return Config{}, fmt.Errorf("%w: %s:%d: %s", ErrInvalidConfig, path, line, msg)
+			}
+		}
 		return Config{}, fmt.Errorf("%w: %s: %w", ErrInvalidConfig, path, err)
 	}
 	return cfg, nil
+}
+
+// keyError is a value validate refuses, with where it is in the file.
+type keyError struct {
+	path []string
+	err  error
+}
+
+func (k *keyError) Error() string { return k.err.Error() }
+func (k *keyError) Unwrap() error { return k.err }
+
+func at(err error, path ...string) error {
+	if err == nil {
+		return nil
+	}
+	return &keyError{path: path, err: err}
+}
+
+// lineOf is the line of the deepest key of path found under the mapping n.
+func lineOf(n *yaml.Node, path ...string) int {
+	line := 0
+	for _, key := range path {
+		if n.Kind != yaml.MappingNode {
+			break
+		}
+		var next *yaml.Node
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == key {
+				line, next = n.Content[i].Line, n.Content[i+1]
+				break
+			}
+		}
+		if next == nil {
+			break
+		}
+		n = next
+	}
+	return line
+}
+
+// configPath is root's wtenv.yaml, else its wtenv.yml (as Compose takes
+// either extension), else "". Both at once is an error: one would be
+// silently ignored.
+func configPath(root string) (string, error) {
+	var found []string
+	for _, name := range []string{ConfigFile, "wtenv.yml"} {
+		p := filepath.Join(root, name)
+		if _, err := os.Stat(p); err == nil {
+			found = append(found, p)
+		} else if !errors.Is(err, os.ErrNotExist) {
+			return "", fmt.Errorf("read %s: %w", p, err)
+		}
+	}
+	switch len(found) {
+	case 0:
+		return "", nil
+	case 1:
+		return found[0], nil
+	}
+	return "", fmt.Errorf("%w: both %s and %s exist; keep one (wtenv reads one file)", ErrInvalidConfig, found[0], found[1])
 }
 
 // decodeError gives each value the decoder could not read its own line,
@@ -181,19 +247,19 @@ func (c *Config) validate() error {
 			s.Format = FormatPlain
 		}
 		if !slices.Contains(Formats, s.Format) {
-			return fmt.Errorf("tests.%s.format %q is not a known format; use one of %s", name, s.Format, strings.Join(Formats, " | "))
+			return at(fmt.Errorf("tests.%s.format %q is not a known format; use one of %s", name, s.Format, strings.Join(Formats, " | ")), "tests", name, "format")
 		}
 		if hasService := s.Service != ""; hasService == s.Host {
-			return fmt.Errorf("tests.%s needs exactly one of service: (run in a container of that service) or host: true", name)
+			return at(fmt.Errorf("tests.%s needs exactly one of service: (run in a container of that service) or host: true", name), "tests", name)
 		}
 		if len(s.Command.Args) == 0 {
-			return fmt.Errorf("tests.%s has no command; add command: as a list of arguments or a shell string", name)
+			return at(fmt.Errorf("tests.%s has no command; add command: as a list of arguments or a shell string", name), "tests", name)
 		}
 		if err := s.checkCache(name); err != nil {
-			return err
+			return at(err, "tests", name, "cache")
 		}
 		c.Tests[name] = s
 	}
 	_, err := c.Memory.EstimateBytes()
-	return err
+	return at(err, "memory", "estimate")
 }

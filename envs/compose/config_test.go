@@ -2,6 +2,8 @@ package compose
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -105,7 +107,7 @@ func TestLoadConfigErrors(t *testing.T) {
 		{
 			name: "bad format",
 			yaml: "tests:\n  unit:\n    service: api\n    command: [x]\n    format: xunit\n",
-			want: []string{`tests.unit.format "xunit"`, "go-test-json | junit | tap | plain"},
+			want: []string{`wtenv.yaml:5: tests.unit.format "xunit"`, "go-test-json | junit | tap | plain"},
 		},
 		{
 			name: "bad timeout",
@@ -115,7 +117,7 @@ func TestLoadConfigErrors(t *testing.T) {
 		{
 			name: "service and host",
 			yaml: "tests:\n  unit:\n    service: api\n    host: true\n    command: [x]\n",
-			want: []string{"tests.unit needs exactly one of service"},
+			want: []string{"wtenv.yaml:2: tests.unit needs exactly one of service"},
 		},
 		{
 			name: "no command",
@@ -125,7 +127,7 @@ func TestLoadConfigErrors(t *testing.T) {
 		{
 			name: "relative cache path",
 			yaml: "tests:\n  unit:\n    service: api\n    command: [x]\n    cache: [.cache]\n",
-			want: []string{`tests.unit.cache: ".cache" is not an absolute path`},
+			want: []string{`wtenv.yaml:5: tests.unit.cache: ".cache" is not an absolute path`},
 		},
 		{
 			name: "cache on a host suite",
@@ -135,7 +137,7 @@ func TestLoadConfigErrors(t *testing.T) {
 		{
 			name: "bad estimate",
 			yaml: "memory:\n  estimate: lots\n",
-			want: []string{`memory.estimate "lots"`},
+			want: []string{`wtenv.yaml:2: memory.estimate "lots"`},
 		},
 		{
 			name: "bad idle_after",
@@ -162,5 +164,24 @@ func TestLoadConfigErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// wtenv.yml is read as wtenv.yaml is; both at once is an error.
+func TestConfigYmlExtension(t *testing.T) {
+	dir := t.TempDir()
+	yaml := "tests:\n  unit:\n    service: api\n    command: [go, test]\n"
+	if err := os.WriteFile(filepath.Join(dir, "wtenv.yml"), []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := LoadConfig(dir)
+	if err != nil || cfg.Tests["unit"].Service != "api" {
+		t.Fatalf("wtenv.yml: %+v %v", cfg, err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, ConfigFile), []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadConfig(dir); err == nil || !errors.Is(err, ErrInvalidConfig) {
+		t.Errorf("both files: %v", err)
 	}
 }

@@ -146,7 +146,7 @@ func followBuild(r io.Reader, service string, log io.Writer, progress func(strin
 			if len(tail) > 20 {
 				tail = tail[1:]
 			}
-			if strings.HasPrefix(line, "Step ") {
+			if strings.HasPrefix(line, "Step ") && !ownLabelStep(line) {
 				crashPoint(CrashBuild)
 				progress("building " + service + ": " + line)
 			}
@@ -156,6 +156,14 @@ func followBuild(r io.Reader, service string, log io.Writer, progress func(strin
 			return fmt.Errorf("%w: service %q: build failed: %s; %s\n--- last build output ---\n%s", ErrImage, service, m.Error.Message, buildAdvice(tail), strings.Join(tail, "\n"))
 		}
 	}
+}
+
+// ownLabelStep reports a step that only adds wtenv's labels: the classic
+// builder makes each label a step of its own, which says nothing of the
+// user's Dockerfile (the log keeps it).
+func ownLabelStep(line string) bool {
+	_, rest, ok := strings.Cut(line, " : ")
+	return ok && strings.HasPrefix(rest, "LABEL ") && (strings.Contains(rest, "com.docker.compose.") || strings.Contains(rest, "dev.wtenv."))
 }
 
 // buildAdvice names the next action after a failed build. The classic

@@ -3,9 +3,7 @@ package engine
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"io"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -14,37 +12,12 @@ import (
 )
 
 // Logs returns the last tail lines of each service container of the project
-// (or of one service), each line prefixed with its service name.
+// (or of one service), each line prefixed with its service name, the
+// services' lines interleaved by time.
 func (e *Docker) Logs(ctx context.Context, scope Scope, service string, tail int) (string, error) {
-	project := scope.Project
-	f := scope.services()
-	if service != "" {
-		f = f.Add("label", LabelService+"="+service)
-	}
-	res, err := e.api.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f})
-	if err != nil {
-		return "", err
-	}
-	if service != "" && len(res.Items) == 0 {
-		return "", fmt.Errorf("service %q has no container in %s; run env_up first, or check the name with env_status", service, project)
-	}
-	sort.Slice(res.Items, func(i, j int) bool {
-		return res.Items[i].Labels[LabelService] < res.Items[j].Labels[LabelService]
-	})
 	var out strings.Builder
-	for _, c := range res.Items {
-		text, err := e.readLogs(ctx, c.ID, tail)
-		if err != nil {
-			return "", err
-		}
-		name := c.Labels[LabelService]
-		for _, line := range strings.Split(strings.TrimRight(text, "\n"), "\n") {
-			if line != "" {
-				fmt.Fprintf(&out, "%s | %s\n", name, line)
-			}
-		}
-	}
-	return out.String(), nil
+	err := e.StreamLogs(ctx, scope, LogOptions{Service: service, Tail: tail}, &out)
+	return out.String(), err
 }
 
 // readLogs returns the container's last lines of stdout and stderr.

@@ -20,7 +20,10 @@ type UpOptions struct {
 	Services []string      // start only these and their dependencies; empty: every enabled service
 	Build    bool          // rebuild images of build: services even when present
 	Timeout  time.Duration // how long to wait for health; 0: 5 minutes
-	Progress func(string)  // one message per step; may be nil; called from one goroutine at a time
+	// TimeoutFlag names what sets Timeout in the front end (--timeout,
+	// timeout_s), for the message that suggests raising it.
+	TimeoutFlag string
+	Progress    func(string) // one message per step; may be nil; called from one goroutine at a time
 	// BeforeStart, when set, runs once the networks and volumes exist and
 	// before any container is created or started: a shared service's
 	// server joins the stack's networks then, so the services that reach
@@ -70,7 +73,11 @@ func (e *Docker) Up(ctx context.Context, p *types.Project, meta Meta, opts UpOpt
 	if err := e.scaleDown(ctx, p, existing, progress); err != nil {
 		return err
 	}
-	deadline := time.Now().Add(opts.Timeout)
+	flag := opts.TimeoutFlag
+	if flag == "" {
+		flag = "the timeout"
+	}
+	deadline := waitTime{deadline: time.Now().Add(opts.Timeout), flag: flag}
 	started := map[string]chan struct{}{}
 	for name := range p.Services {
 		started[name] = make(chan struct{})

@@ -38,6 +38,9 @@ type Project struct {
 	Worktree string     `json:"worktree"`
 	Branch   string     `json:"branch,omitempty"`
 	Ports    *PortBlock `json:"ports,omitempty"`
+	// PortsMoved says why the last up moved the stack's ports to another
+	// block (status repeats it until an up keeps them).
+	PortsMoved string `json:"ports_moved,omitempty"`
 	// Engine is the engine of the pool the stack was placed on, by name:
 	// it stays there (its volumes live there) until down --purge. Empty
 	// without an engines file.
