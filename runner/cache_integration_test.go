@@ -2,6 +2,7 @@ package runner_test
 
 import (
 	"context"
+	"fmt"
 	"os/exec"
 	"strings"
 	"testing"
@@ -95,4 +96,47 @@ func TestCachesSurviveRunsAndAreShared(t *testing.T) {
 		t.Errorf("gc --caches removed %+v, not %s", removed.Caches, ours[0])
 	}
 	run(other, "run 1")
+}
+
+// Two runs that first use a cache at once, whose path the image fills:
+// the engine copies the image's content into the new volume once, and
+// both runs see it.
+func TestCacheFirstUseAtOnce(t *testing.T) {
+	enginetest.Isolate(t)
+	enginetest.LocalImages(t)
+	yaml := "tests:\n  unit:\n    service: counter\n    command: [sh, -c, 'test -d /usr/lib/x86_64-linux-gnu && echo \"1..1\" && echo \"ok 1 - seeded\"']\n    format: tap\n    cache: [/usr/lib]\n"
+	roots := []string{enginetest.Repo(t, "seeded", map[string][]byte{"compose.yaml": []byte(cacheCompose), "wtenv.yaml": []byte(yaml)})}
+	for _, b := range []string{"seeded/a", "seeded/b", "seeded/c"} {
+		roots = append(roots, enginetest.Worktree(t, roots[0], b))
+	}
+	enginetest.Cleanup(t, roots...)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	// Each worktree's env is opened first, so that the runs reach their
+	// creates close together.
+	var opened []*envs.Env
+	for _, root := range roots {
+		env, err := envs.Open(ctx, root)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer env.Close()
+		opened = append(opened, env)
+	}
+	errs := make(chan error, len(opened))
+	for _, env := range opened {
+		root := env.Worktree.Root
+		go func() {
+			r, err := runner.Run(ctx, env, "unit", runner.Options{})
+			if err == nil && !r.Passed {
+				err = fmt.Errorf("%s: not passed:\n%s", root, r.OutputTail)
+			}
+			errs <- err
+		}()
+	}
+	for range opened {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
 }

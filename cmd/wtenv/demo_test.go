@@ -97,7 +97,7 @@ func TestCLITestCommandOnTheExample(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, out, _ = cli(t, "test", "e2e", "--worktree", root)
-	if code != exitFailure || !strings.Contains(out, "TestBrokenOnPurpose at broken_test.go:8") || !strings.Contains(out, "total = 4, want 5") {
+	if code != exitFailure || !strings.Contains(out, "TestBrokenOnPurpose at e2e/broken_test.go:8") || !strings.Contains(out, "total = 4, want 5") {
 		t.Errorf("broken e2e: exit %d\n%s", code, out)
 	}
 	cli(t, "down", "--purge", "--worktree", root)

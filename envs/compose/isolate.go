@@ -57,6 +57,7 @@ func Isolate(p *types.Project, name string, hostPorts []int, worktree string) (R
 	}
 	*p = *p.WithServicesDisabled(zero...)
 	previous := p.Name
+	res.Warnings = append(res.Warnings, nameOverrides(p, name)...)
 	p.Name = name
 	for i, ref := range refs {
 		for _, at := range ref.Indexes {

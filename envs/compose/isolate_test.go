@@ -151,3 +151,22 @@ networks:
 		t.Errorf("outside bind source = %q, want /etc/hosts", got)
 	}
 }
+
+// A project name the compose file (name:) or the environment
+// (COMPOSE_PROJECT_NAME) gives is replaced by the worktree's, and said.
+func TestIsolateSaysWhichNameItReplaced(t *testing.T) {
+	t.Setenv("COMPOSE_PROJECT_NAME", "mine")
+	p, dir := load(t, map[string]string{"compose.yaml": "name: shop\nservices:\n  a:\n    image: x\n"}, Config{})
+	res, err := Isolate(p, "shop-main-1a2b", nil, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		`COMPOSE_PROJECT_NAME "mine" replaced by this worktree's project name "shop-main-1a2b"`,
+		`name: "shop" in compose.yaml replaced by this worktree's project name "shop-main-1a2b"`,
+	} {
+		if !slices.Contains(res.Warnings, want) {
+			t.Errorf("warnings %q lack %q", res.Warnings, want)
+		}
+	}
+}

@@ -58,12 +58,24 @@ func Load(ctx context.Context, root string, cfg Config, projectName string) (*ty
 		}
 	}
 	opts.ConfigPaths = files
+	given := opts.Environment[consts.ComposeProjectName]
 	p, err := opts.LoadProject(ctx)
 	if err != nil {
 		return nil, loadError(root, files, err)
 	}
+	// The loader replaces COMPOSE_PROJECT_NAME with projectName; what the
+	// environment or .env said is kept for the note that isolation
+	// replaced it.
+	if given != "" && p.Environment != nil {
+		p.Environment[givenProjectName] = given
+	}
 	return p, nil
 }
+
+// givenProjectName keeps, in the project's environment (used for
+// interpolation only, and done with by now), the COMPOSE_PROJECT_NAME
+// the loader replaced.
+const givenProjectName = "WTENV_GIVEN_COMPOSE_PROJECT_NAME"
 
 // options prepares the loader for the project directory dir: the
 // environment of this process, dir/.env and the profiles.

@@ -60,12 +60,13 @@ func (e *Docker) RunOneOff(ctx context.Context, p *types.Project, meta Meta, opt
 	if err != nil {
 		return -1, err
 	}
+	var caches []Cache
 	if opts.Caches != nil {
 		env, user, err := e.runEnv(ctx, ref, s)
 		if err != nil {
 			return -1, err
 		}
-		caches := opts.Caches(env, user)
+		caches = opts.Caches(env, user)
 		if err := e.ensureCaches(ctx, caches); err != nil {
 			return -1, err
 		}
@@ -89,7 +90,16 @@ func (e *Docker) RunOneOff(ctx context.Context, p *types.Project, meta Meta, opt
 	// creates the container would leave one whose ID the run never
 	// learnt, and so could not remove. It is checked right after.
 	cctx, ccancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	// A new cache volume takes the image's content when the first
+	// container that mounts it is created; two creates at once would both
+	// copy into it, and the engine fails the second. They take turns.
+	unlock, err := lockCaches(ctx, caches)
+	if err != nil {
+		ccancel()
+		return -1, err
+	}
 	res, err := e.api.ContainerCreate(cctx, spec.create)
+	unlock()
 	ccancel()
 	if err != nil {
 		return -1, fmt.Errorf("service %q: creating one-off container: %w", s.Name, err)
