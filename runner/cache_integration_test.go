@@ -140,3 +140,34 @@ func TestCacheFirstUseAtOnce(t *testing.T) {
 		}
 	}
 }
+
+// Two runs at once in one worktree share its stack's network: neither
+// makes a second network of the same name.
+func TestTwoRunsAtOnceInOneWorktree(t *testing.T) {
+	enginetest.Isolate(t)
+	enginetest.LocalImages(t)
+	repo := enginetest.Repo(t, "twice", map[string][]byte{"compose.yaml": []byte(cacheCompose), "wtenv.yaml": []byte(cacheYAML)})
+	enginetest.Cleanup(t, repo)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	env, err := envs.Open(ctx, repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer env.Close()
+	errs := make(chan error, 3)
+	for range 3 {
+		go func() {
+			r, err := runner.Run(ctx, env, "unit", runner.Options{})
+			if err == nil && !r.Passed {
+				err = fmt.Errorf("not passed:\n%s", r.OutputTail)
+			}
+			errs <- err
+		}()
+	}
+	for range 3 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}

@@ -29,6 +29,9 @@ type buildJob struct {
 	serviceImages map[string]string
 	// log takes the build's whole output (io.Discard without a worktree).
 	log io.Writer
+	// worktree is the stack's, where a classic build records the images
+	// of its steps for down --purge.
+	worktree string
 }
 
 // build builds a unit's image with BuildKit when the engine offers it (and
@@ -42,7 +45,7 @@ func (e *Docker) build(ctx context.Context, p *types.Project, u *buildUnit, meta
 	}
 	log, logPath := openBuildLog(meta.Worktree, job.service.Name)
 	defer log.Close()
-	job.log = log
+	job.log, job.worktree = log, meta.Worktree
 	kit, err := e.builder(ctx)
 	if err != nil {
 		return "", fmt.Errorf("service %q: %w", job.service.Name, err)

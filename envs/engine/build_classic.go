@@ -88,7 +88,13 @@ func (e *Docker) buildClassic(ctx context.Context, job buildJob, progress func(s
 		return "", fmt.Errorf("%w: service %q: build: %w", ErrImage, s.Name, err)
 	}
 	defer res.Body.Close()
-	return "", followBuild(res.Body, s.Name, job.log, progress)
+	var steps []string
+	err = followBuild(res.Body, s.Name, job.log, func(id string) { steps = append(steps, id) }, progress)
+	// The classic builder leaves an image per step, untagged; those of
+	// stages other than the target's are no parent of the image, so down
+	// --purge finds them only through this record.
+	recordSteps(job.worktree, steps)
+	return "", err
 }
 
 // withFile streams a tar archive with one more file at its end.
@@ -127,7 +133,7 @@ func withFile(in io.ReadCloser, name string, data []byte) io.ReadCloser {
 
 // followBuild reads the build's JSON stream, reports each step, and turns an
 // error message into an error with the last lines of the log.
-func followBuild(r io.Reader, service string, log io.Writer, progress func(string)) error {
+func followBuild(r io.Reader, service string, log io.Writer, step func(id string), progress func(string)) error {
 	dec := json.NewDecoder(r)
 	var tail []string
 	for {
@@ -142,6 +148,9 @@ func followBuild(r io.Reader, service string, log io.Writer, progress func(strin
 				continue
 			}
 			fmt.Fprintln(log, line)
+			if m := stepImage.FindStringSubmatch(line); m != nil {
+				step(m[1])
+			}
 			tail = append(tail, line)
 			if len(tail) > 20 {
 				tail = tail[1:]
@@ -157,6 +166,10 @@ func followBuild(r io.Reader, service string, log io.Writer, progress func(strin
 		}
 	}
 }
+
+// stepImage matches the classic builder's line naming the image a step
+// made.
+var stepImage = regexp.MustCompile(`^ ---> ([0-9a-f]{12,64})$`)
 
 // ownLabelStep reports a step that only adds wtenv's labels: the classic
 // builder makes each label a step of its own, which says nothing of the

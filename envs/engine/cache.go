@@ -3,14 +3,8 @@ package engine
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
-	"time"
-
-	"github.com/gofrs/flock"
 
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/moby/moby/api/types/mount"
@@ -134,44 +128,4 @@ func (e *Docker) runEnv(ctx context.Context, ref string, s types.ServiceConfig) 
 		}
 	}
 	return env, user, nil
-}
-
-// cacheLocks serializes, within this process, the creates of containers
-// that mount a cache; the lock files do across processes.
-var cacheLocks sync.Mutex
-
-// lockCaches takes the machine-wide lock of each cache volume, in name
-// order, for a container's create, and returns the unlock.
-func lockCaches(ctx context.Context, caches []Cache) (func(), error) {
-	if len(caches) == 0 {
-		return func() {}, nil
-	}
-	cacheLocks.Lock()
-	names := make([]string, len(caches))
-	for i, c := range caches {
-		names[i] = c.Volume
-	}
-	sort.Strings(names)
-	var held []*flock.Flock
-	unlock := func() {
-		for _, fl := range held {
-			_ = fl.Unlock()
-		}
-		cacheLocks.Unlock()
-	}
-	for _, name := range names {
-		fl := flock.New(filepath.Join(os.TempDir(), "wtenv-cache-"+name+".lock"), flock.SetPermissions(0o666))
-		ok, _ := fl.TryLockContext(ctx, 50*time.Millisecond)
-		switch {
-		case ok:
-			held = append(held, fl)
-		case ctx.Err() != nil:
-			unlock()
-			return nil, fmt.Errorf("waiting for another run to set up cache %s: %w", name, ctx.Err())
-		default:
-			// A lock file this user cannot open (another user's, say):
-			// this process's own turns still hold.
-		}
-	}
-	return unlock, nil
 }

@@ -68,11 +68,15 @@ func (e *Docker) Down(ctx context.Context, scope Scope, purge bool) (DownResult,
 		return r, fmt.Errorf("listing images of %s: %w", project, err)
 	}
 	for _, im := range is.Items {
-		if _, err := e.api.ImageRemove(ctx, im.ID, client.ImageRemoveOptions{Force: true}); err != nil && !cerrdefs.IsNotFound(err) {
+		// With its untagged parents, which only it used: a classic build's
+		// step images.
+		if _, err := e.api.ImageRemove(ctx, im.ID, client.ImageRemoveOptions{Force: true, PruneChildren: true}); err != nil && !cerrdefs.IsNotFound(err) {
 			return r, fmt.Errorf("removing image %s: %w", im.ID, err)
 		}
 		r.Images++
 	}
+	// And the step images of other stages the builds left untagged.
+	r.Images += e.removeSteps(ctx, scope.Worktree)
 	return r, nil
 }
 

@@ -16,6 +16,18 @@ import (
 // external network must already exist; a network of the same name that
 // another project owns is an error rather than a silent share.
 func (e *Docker) ensureNetworks(ctx context.Context, p *types.Project, meta Meta, progress func(string)) error {
+	// Two runs of one stack at once (test runs, say) must not both find a
+	// network missing and create it twice: names are not unique on the
+	// engine, and a second network of one name breaks every later use.
+	var names []string
+	for _, n := range p.Networks {
+		names = append(names, n.Name)
+	}
+	unlock, err := lockNames(ctx, "network", names)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	for key, n := range p.Networks {
 		res, err := e.api.NetworkInspect(ctx, n.Name, client.NetworkInspectOptions{})
 		switch {
