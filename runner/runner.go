@@ -266,7 +266,12 @@ func reportProgress(name string, p report.Parser, format string, progress func(s
 				return
 			case <-t.C:
 				if format == compose.FormatGoTestJSON || format == compose.FormatTAP {
-					progress(fmt.Sprintf("%s: %s", name, p.Counts()))
+					msg := fmt.Sprintf("%s: %s", name, p.Counts())
+					// A total when the format announces one (a TAP plan).
+					if pl, ok := p.(interface{ Planned() int }); ok && pl.Planned() > 0 {
+						msg += fmt.Sprintf(" of %d", pl.Planned())
+					}
+					progress(msg)
 				} else {
 					progress(fmt.Sprintf("%s: running for %s", name, time.Since(start).Round(time.Second)))
 				}

@@ -43,6 +43,10 @@ const wtenvYAML = `tests:
     command: [sleep, "600"]
     format: plain
     timeout: 3s
+  typo:
+    service: checker
+    command: [true]
+    needs: [stor]
 `
 
 const checkScript = `echo "1..4"
@@ -136,6 +140,9 @@ func TestSuitesRunInTheStack(t *testing.T) {
 		t.Errorf("after the run: %s %v, want the whole stack running", st.State, err)
 	}
 
+	if _, err := runner.Run(ctx, env, "typo", runner.Options{}); !errors.Is(err, envs.ErrUnknownService) || !strings.Contains(err.Error(), "tests.typo.needs") {
+		t.Errorf("a needs: typo: %v, want it to name tests.typo.needs", err)
+	}
 	if _, err := runner.Run(ctx, env, "nope", runner.Options{}); !errors.Is(err, runner.ErrNoSuite) || !strings.Contains(err.Error(), "tests.nope") {
 		t.Errorf("unknown suite: %v", err)
 	}

@@ -7,6 +7,8 @@ package tools
 import (
 	"context"
 	"errors"
+	"regexp"
+	"strconv"
 	"sync"
 
 	"github.com/mark3labs/mcp-go/mcp"
@@ -109,18 +111,64 @@ func progress(ctx context.Context, req mcp.CallToolRequest) func(string) {
 	// Steps report from several goroutines (a suite's ticker, the engine);
 	// the lock keeps progress values strictly increasing as MCP requires.
 	var mu sync.Mutex
-	n := 0
+	var c progressCounter
 	return func(msg string) {
 		mu.Lock()
 		defer mu.Unlock()
-		n++
+		p, total := c.next(msg)
 		if srv == nil {
 			return
 		}
-		_ = srv.SendNotificationToClient(ctx, string(mcp.MethodNotificationProgress), map[string]any{
-			"progressToken": token,
-			"progress":      n,
-			"message":       msg,
-		})
+		params := map[string]any{"progressToken": token, "progress": p, "message": msg}
+		if total > 0 {
+			params["total"] = total
+		}
+		_ = srv.SendNotificationToClient(ctx, string(mcp.MethodNotificationProgress), params)
 	}
+}
+
+// progressCounter turns step messages into progress values: strictly
+// increasing, and, where a message says how far along a known total the
+// work is ("healthy 2/4", "12 passed, 1 failed of 30"), the items done, so
+// that progress/total is the share done. Messages between two such steps
+// creep up towards the next item without reaching it.
+type progressCounter struct {
+	done, total int
+	k           int // messages since done last changed
+	last        float64
+	sent        bool
+}
+
+var (
+	healthyOf = regexp.MustCompile(`healthy (\d+)/(\d+)$`)
+	countedOf = regexp.MustCompile(`(\d+) passed, (\d+) failed(?:, (\d+) skipped)? of (\d+)$`)
+)
+
+func (c *progressCounter) next(msg string) (float64, int) {
+	done, total := -1, 0
+	if m := healthyOf.FindStringSubmatch(msg); m != nil {
+		done, _ = strconv.Atoi(m[1])
+		total, _ = strconv.Atoi(m[2])
+	} else if m := countedOf.FindStringSubmatch(msg); m != nil {
+		p, _ := strconv.Atoi(m[1])
+		f, _ := strconv.Atoi(m[2])
+		sk, _ := strconv.Atoi(m[3])
+		total, _ = strconv.Atoi(m[4])
+		done = p + f + sk
+	}
+	if total > 0 {
+		c.total = total
+		if done > c.done {
+			c.done, c.k = done, 0
+		}
+	}
+	c.k++
+	// The message that reports an item is at it exactly; the ones after
+	// it creep towards the next: done, done+1/2, done+2/3, ...
+	p := float64(c.done) + 1 - 1/float64(c.k)
+	if c.sent && p <= c.last {
+		p = c.last + 1e-6 // never the same value twice
+	}
+	c.last, c.sent = p, true
+	return p, c.total
 }

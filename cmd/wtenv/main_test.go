@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -75,6 +76,10 @@ func TestCLIUpStatusLogsDownInTwoWorktrees(t *testing.T) {
 		}
 		if st.Project != up.Project || st.State != stack.StateRunning || len(st.Services) != 2 {
 			t.Errorf("status of %s: %+v", wt, st)
+		}
+		// The rewrites were said by up; status does not repeat them.
+		if !slices.ContainsFunc(up.Warnings, func(w string) bool { return strings.Contains(w, "rewritten") }) || slices.ContainsFunc(st.Warnings, func(w string) bool { return strings.Contains(w, "rewritten") }) {
+			t.Errorf("up warned %q, status %q: want the rewrite said by up only", up.Warnings, st.Warnings)
 		}
 		code, stdout, _ = cli(t, "logs", "store", "--tail", "5", "--worktree", wt)
 		if code != exitOK || !strings.Contains(stdout, "store | ") || strings.Contains(stdout, "front | ") {

@@ -48,9 +48,9 @@ func lockNames(ctx context.Context, kind string, names []string) (func(), error)
 	return unlock, nil
 }
 
-// lockCaches is lockNames for the cache volumes a container mounts: a new
-// one takes the image's content when the first container that mounts it
-// is created.
+// lockCaches is lockNames for the cache volumes a container mounts, from
+// its create to its start: a new one takes the image's content when the
+// first container that mounts it is created or started.
 func lockCaches(ctx context.Context, caches []Cache) (func(), error) {
 	names := make([]string, len(caches))
 	for i, c := range caches {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/compose-spec/compose-go/v2/types"
@@ -91,15 +92,18 @@ func (e *Docker) RunOneOff(ctx context.Context, p *types.Project, meta Meta, opt
 	// learnt, and so could not remove. It is checked right after.
 	cctx, ccancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 	// A new cache volume takes the image's content when the first
-	// container that mounts it is created; two creates at once would both
-	// copy into it, and the engine fails the second. They take turns.
-	unlock, err := lockCaches(ctx, caches)
+	// container that mounts it is created or started; two at once would
+	// both copy into it (the engine fails one, or one sees it half
+	// filled). Runs take turns from create to start.
+	locked, err := lockCaches(ctx, caches)
 	if err != nil {
 		ccancel()
 		return -1, err
 	}
+	var once sync.Once
+	unlock := func() { once.Do(locked) }
+	defer unlock()
 	res, err := e.api.ContainerCreate(cctx, spec.create)
-	unlock()
 	ccancel()
 	if err != nil {
 		return -1, fmt.Errorf("service %q: creating one-off container: %w", s.Name, err)
@@ -120,6 +124,7 @@ func (e *Docker) RunOneOff(ctx context.Context, p *types.Project, meta Meta, opt
 	if _, err := e.api.ContainerStart(ctx, res.ID, client.ContainerStartOptions{}); err != nil {
 		return -1, fmt.Errorf("service %q: starting one-off container: %w", s.Name, err)
 	}
+	unlock()
 	crashPoint(CrashOneOffStarted)
 	progress("running " + s.Name + " one-off container " + spec.create.Name)
 	logs, err := e.api.ContainerLogs(ctx, res.ID, client.ContainerLogsOptions{ShowStdout: true, ShowStderr: true, Follow: true})

@@ -57,6 +57,14 @@ type tapParser struct {
 	bailed      bool
 }
 
+// Planned is the number of tests the TAP plan announced, or -1 before a
+// plan: the total for progress.
+func (p *tapParser) Planned() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.frames[0].plan
+}
+
 func newTAP() *tapParser {
 	p := &tapParser{tail: tailBuffer{limit: MaxTail}, frames: []*tapFrame{{plan: -1}}}
 	p.lines.handle = p.line

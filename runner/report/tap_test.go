@@ -128,3 +128,15 @@ func TestTAPLines(t *testing.T) {
 		})
 	}
 }
+
+// The plan is the total progress reports.
+func TestTAPPlanned(t *testing.T) {
+	p := newTAP()
+	if p.Planned() != -1 {
+		t.Errorf("before a plan: %d", p.Planned())
+	}
+	p.Write([]byte("1..4\nok 1 - a\n"))
+	if p.Planned() != 4 {
+		t.Errorf("after 1..4: %d", p.Planned())
+	}
+}
