@@ -75,20 +75,38 @@ type commandConn struct {
 func (c *commandConn) Read(p []byte) (int, error) {
 	n, err := c.out.Read(p)
 	if err == io.EOF && n == 0 {
-		// The command ended: once it has been waited for, its stderr is
-		// all there, and says why (a refused login, a missing docker).
-		c.wait()
-		if msg := strings.TrimSpace(c.stderr.String()); msg != "" {
-			if name := filepath.Base(c.cmd.Path); !strings.HasPrefix(msg, name+":") {
-				msg = name + ": " + msg
-			}
-			return 0, errors.New(msg)
+		if why := c.ended(); why != nil {
+			return 0, why
 		}
 	}
 	return n, err
 }
 
-func (c *commandConn) Write(p []byte) (int, error) { return c.in.Write(p) }
+// Write fails when the command has ended (a broken pipe); its stderr then
+// says why, as for Read.
+func (c *commandConn) Write(p []byte) (int, error) {
+	n, err := c.in.Write(p)
+	if err != nil {
+		if why := c.ended(); why != nil {
+			return n, why
+		}
+	}
+	return n, err
+}
+
+// ended waits for the command that ended and returns what its stderr
+// says (a refused login, a missing docker), or nil when it said nothing.
+func (c *commandConn) ended() error {
+	c.wait()
+	msg := strings.TrimSpace(c.stderr.String())
+	if msg == "" {
+		return nil
+	}
+	if name := filepath.Base(c.cmd.Path); !strings.HasPrefix(msg, name+":") {
+		msg = name + ": " + msg
+	}
+	return errors.New(msg)
+}
 
 func (c *commandConn) Close() error {
 	c.in.Close()
