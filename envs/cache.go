@@ -68,19 +68,7 @@ type cacher interface {
 
 // ListCaches lists the test caches on every engine that answers.
 func ListCaches(ctx context.Context) (stack.Caches, error) {
-	out := stack.Caches{Caches: []stack.Cache{}}
-	err := eachEngine(ctx, &out.Unreachable, func(name string, eng Engine) error {
-		c, ok := eng.(cacher)
-		if !ok {
-			return nil
-		}
-		infos, err := c.Caches(ctx)
-		for _, i := range infos {
-			out.Caches = append(out.Caches, stack.Cache{Engine: name, Volume: i.Volume, Repo: i.Repo, Path: i.Path, SizeBytes: i.SizeBytes, InUse: i.InUse})
-		}
-		return err
-	})
-	return out, err
+	return eachCache(ctx, func(context.Context, cacher, stack.Cache) (bool, error) { return true, nil })
 }
 
 // RemoveCaches removes the test caches no container uses (with dryRun,
@@ -88,30 +76,43 @@ func ListCaches(ctx context.Context) (stack.Caches, error) {
 // directory) or, with repo "", of all, and returns them; the next run of a
 // suite starts its caches again from its image's content.
 func RemoveCaches(ctx context.Context, dryRun bool, repo string) (stack.Caches, error) {
-	all, err := ListCaches(ctx)
-	out := stack.Caches{Caches: []stack.Cache{}, Unreachable: all.Unreachable, DryRun: dryRun}
-	if err != nil {
-		return out, err
-	}
+	out, err := eachCache(ctx, func(ctx context.Context, c cacher, cache stack.Cache) (bool, error) {
+		if cache.InUse || (repo != "" && cache.Repo != repo) {
+			return false, nil
+		}
+		if dryRun {
+			return true, nil
+		}
+		err := c.RemoveCache(ctx, cache.Volume)
+		return err == nil, err
+	})
+	out.DryRun = dryRun
+	return out, err
+}
+
+// eachCache lists the caches of every engine that answers and keeps those
+// keep says to, in one connection to each engine; the errors of keep are
+// joined, and do not stop the others.
+func eachCache(ctx context.Context, keep func(context.Context, cacher, stack.Cache) (bool, error)) (stack.Caches, error) {
+	out := stack.Caches{Caches: []stack.Cache{}}
 	var errs []error
-	err = eachEngine(ctx, nil, func(name string, eng Engine) error {
+	err := eachEngine(ctx, &out.Unreachable, func(name string, eng Engine) error {
 		c, ok := eng.(cacher)
 		if !ok {
 			return nil
 		}
-		for _, cache := range all.Caches {
-			if cache.Engine != name || cache.InUse || (repo != "" && cache.Repo != repo) {
-				continue
+		infos, err := c.Caches(ctx)
+		for _, i := range infos {
+			cache := stack.Cache{Engine: name, Volume: i.Volume, Repo: i.Repo, Path: i.Path, SizeBytes: i.SizeBytes, InUse: i.InUse}
+			ok, kerr := keep(ctx, c, cache)
+			if kerr != nil {
+				errs = append(errs, kerr)
 			}
-			if !dryRun {
-				if err := c.RemoveCache(ctx, cache.Volume); err != nil {
-					errs = append(errs, err)
-					continue
-				}
+			if ok {
+				out.Caches = append(out.Caches, cache)
 			}
-			out.Caches = append(out.Caches, cache)
 		}
-		return nil
+		return err
 	})
 	return out, errors.Join(append(errs, err)...)
 }

@@ -37,7 +37,7 @@ type framing struct {
 	batches  map[string]*batch // a batched request's id → its batch
 	dropped  map[string]bool   // ids of requests the client cancelled
 	inflight map[string]bool   // ids of requests handed on and not answered
-	tokens   map[string]string // progress token → the id of its request in flight
+	tokenOf  map[string]string // id of a request in flight → its progress token
 	finished map[string]bool   // progress tokens of answered requests
 	logf     func(string, ...any)
 }
@@ -51,7 +51,7 @@ type batch struct {
 const batchVersion = mcp.ProtocolVersion20250326
 
 func newFraming(out io.Writer, logf func(string, ...any)) *framing {
-	return &framing{out: out, batches: map[string]*batch{}, dropped: map[string]bool{}, inflight: map[string]bool{}, tokens: map[string]string{}, finished: map[string]bool{}, logf: logf}
+	return &framing{out: out, batches: map[string]*batch{}, dropped: map[string]bool{}, inflight: map[string]bool{}, tokenOf: map[string]string{}, finished: map[string]bool{}, logf: logf}
 }
 
 // input reads the client's stream and returns the stream mcp-go reads:
@@ -187,7 +187,7 @@ func (f *framing) checkLocked(m []byte) []byte {
 		}
 		f.inflight[key] = true
 		if token, ok := idKey(params.Meta.ProgressToken); ok && len(params.Task) == 0 {
-			f.tokens[token] = key
+			f.tokenOf[key] = token
 			delete(f.finished, token)
 		}
 	}
@@ -213,15 +213,15 @@ func (f *framing) lateProgress(line []byte) bool {
 // answered notes that the request with id key has its response: its
 // progress token is finished.
 func (f *framing) answered(key string) {
-	for token, id := range f.tokens {
-		if id == key {
-			delete(f.tokens, token)
-			if len(f.finished) > 10000 {
-				clear(f.finished) // a bound; tokens this old are not reused
-			}
-			f.finished[token] = true
-		}
+	token, ok := f.tokenOf[key]
+	if !ok {
+		return
 	}
+	delete(f.tokenOf, key)
+	if len(f.finished) > 10000 {
+		clear(f.finished) // a bound; tokens this old are not reused
+	}
+	f.finished[token] = true
 }
 
 // Write takes mcp-go's output; a response to a batched request waits for

@@ -45,12 +45,18 @@ func (e *Docker) StreamLogs(ctx context.Context, scope Scope, opts LogOptions, w
 	}
 	// What is there already, from every container, merged by time.
 	var lines []stampedLine
+	tty := map[string]bool{} // by container: its log stream is not multiplexed
 	for _, c := range res.Items {
-		got, err := e.stampedLines(ctx, c.ID, c.Labels[LabelService], client.ContainerLogsOptions{ShowStdout: true, ShowStderr: true, Timestamps: true, Tail: tail, Since: opts.Since})
+		insp, err := e.api.ContainerInspect(ctx, c.ID, client.ContainerInspectOptions{})
 		if err != nil {
 			return err
 		}
-		lines = append(lines, got...)
+		tty[c.ID] = insp.Container.Config != nil && insp.Container.Config.Tty
+		err = e.readStamped(ctx, c.ID, c.Labels[LabelService], tty[c.ID], client.ContainerLogsOptions{ShowStdout: true, ShowStderr: true, Timestamps: true, Tail: tail, Since: opts.Since},
+			func(l stampedLine) { lines = append(lines, l) })
+		if err != nil {
+			return err
+		}
 	}
 	sort.SliceStable(lines, func(i, j int) bool { return lines[i].at.Before(lines[j].at) })
 	for _, l := range lines {
@@ -67,7 +73,7 @@ func (e *Docker) StreamLogs(ctx context.Context, scope Scope, opts LogOptions, w
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_ = e.follow(ctx, c.ID, c.Labels[LabelService], since, func(l stampedLine) {
+			_ = e.readStamped(ctx, c.ID, c.Labels[LabelService], tty[c.ID], client.ContainerLogsOptions{ShowStdout: true, ShowStderr: true, Timestamps: true, Follow: true, Since: since}, func(l stampedLine) {
 				mu.Lock()
 				defer mu.Unlock()
 				fmt.Fprintf(w, "%s | %s\n", l.service, l.text)
@@ -84,25 +90,11 @@ type stampedLine struct {
 	text    string
 }
 
-// stampedLines reads a container's logs (not following) as lines with the
-// engine's timestamps.
-func (e *Docker) stampedLines(ctx context.Context, id, service string, opts client.ContainerLogsOptions) ([]stampedLine, error) {
-	var out []stampedLine
-	err := e.readStamped(ctx, id, service, opts, func(l stampedLine) { out = append(out, l) })
-	return out, err
-}
-
-// follow writes a container's new lines until ctx ends or the container's
-// log stream does.
-func (e *Docker) follow(ctx context.Context, id, service, since string, each func(stampedLine)) error {
-	return e.readStamped(ctx, id, service, client.ContainerLogsOptions{ShowStdout: true, ShowStderr: true, Timestamps: true, Follow: true, Since: since}, each)
-}
-
-func (e *Docker) readStamped(ctx context.Context, id, service string, opts client.ContainerLogsOptions, each func(stampedLine)) error {
-	insp, err := e.api.ContainerInspect(ctx, id, client.ContainerInspectOptions{})
-	if err != nil {
-		return err
-	}
+// readStamped reads a container's logs as lines with the engine's
+// timestamps, calling each for every line, until the stream ends (or, when
+// following, until ctx does). tty says the stream is the container's
+// terminal rather than stdout and stderr multiplexed.
+func (e *Docker) readStamped(ctx context.Context, id, service string, tty bool, opts client.ContainerLogsOptions, each func(stampedLine)) error {
 	rc, err := e.api.ContainerLogs(ctx, id, opts)
 	if err != nil {
 		return err
@@ -111,7 +103,7 @@ func (e *Docker) readStamped(ctx context.Context, id, service string, opts clien
 	pr, pw := io.Pipe()
 	go func() {
 		var err error
-		if insp.Container.Config != nil && insp.Container.Config.Tty {
+		if tty {
 			_, err = io.Copy(pw, rc)
 		} else {
 			_, err = stdcopy.StdCopy(pw, pw, rc)
